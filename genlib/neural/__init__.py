@@ -1,0 +1,22 @@
+"""Neural generative models as torch ``nn.Module``s with their losses in plain sight.
+
+- :class:`Autoencoder` (:mod:`genlib.neural.autoencoder`), :class:`VAE` (:mod:`genlib.neural.vae`);
+- :class:`GAN` (:mod:`genlib.neural.gan`), :class:`DCGAN` (:mod:`genlib.neural.dcgan`),
+  :class:`ConditionalGAN` (:mod:`genlib.neural.cgan`);
+- :func:`train` (:mod:`genlib.neural.training`), the generic training loop.
+
+Names load lazily: ``import genlib.neural`` does not import torch.
+"""
+
+from .._lazy import lazy_module
+
+_NAMES = {
+    "Autoencoder": "autoencoder",
+    "VAE": "vae",
+    "GAN": "gan",
+    "DCGAN": "dcgan",
+    "ConditionalGAN": "cgan",
+    "train": "training",
+}
+__all__ = sorted(_NAMES)
+__getattr__, __dir__ = lazy_module(__name__, _NAMES)

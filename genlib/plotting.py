@@ -1,0 +1,204 @@
+"""Figures the chapters share: image grids, 2-D densities with samples, training curves, animations.
+
+Every function draws on a given matplotlib ``Axes`` (or makes one) and returns it, so a
+chapter can compose panels. Animations are returned as HTML (matplotlib's ``to_jshtml``),
+which a static Jupyter Book page plays without a running kernel.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import matplotlib
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ._validation import check_array, check_int
+
+__all__ = ["image_grid", "density_contour", "scatter_classes", "training_curves", "animate", "COLORS"]
+
+#: A colour-blind-safe cycle (Okabe & Ito) used for classes and components.
+COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+
+
+def _axes(ax, figsize=(4, 4)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def image_grid(images, *, n_cols=10, image_shape=None, ax=None, cmap="gray_r", vmin=0.0, vmax=1.0,
+               titles=None, pad=1):
+    """Tile images into one picture.
+
+    Parameters
+    ----------
+    images : array-like of shape (n, h, w) or (n, h*w) or (n, 1, h, w)
+        Grey images; flat rows are reshaped with ``image_shape`` (default: square).
+    n_cols : int
+        Images per row.
+    image_shape : tuple (h, w), optional
+        Shape of one image when ``images`` is flat.
+    ax : matplotlib Axes, optional
+    cmap, vmin, vmax : passed to ``imshow``. Default: ink dark on white for values in [0, 1].
+    titles : str, optional
+        Title of the axes.
+    pad : int
+        Pixels of blank space between images.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    arr = np.asarray(images.detach().cpu() if hasattr(images, "detach") else images, dtype=float)
+    if arr.ndim == 4 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim == 2:
+        if image_shape is None:
+            side = int(round(np.sqrt(arr.shape[1])))
+            if side * side != arr.shape[1]:
+                raise ValueError(
+                    f"images are flat with {arr.shape[1]} pixels, not a square; pass image_shape=(h, w)."
+                )
+            image_shape = (side, side)
+        arr = arr.reshape(-1, *image_shape)
+    if arr.ndim != 3:
+        raise ValueError(f"images must have shape (n, h, w) or (n, h*w), got {arr.shape}.")
+    n_cols = check_int(n_cols, "n_cols", minimum=1)
+    n, h, w = arr.shape
+    n_cols = min(n_cols, n)
+    n_rows = int(np.ceil(n / n_cols))
+    canvas = np.full((n_rows * (h + pad) + pad, n_cols * (w + pad) + pad), np.nan)
+    for i in range(n):
+        r, c = divmod(i, n_cols)
+        canvas[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = arr[i]
+    ax = _axes(ax, figsize=(n_cols * 0.6, n_rows * 0.6))
+    cm = matplotlib.colormaps[cmap].copy()
+    cm.set_bad("white")
+    ax.imshow(canvas, cmap=cm, vmin=vmin, vmax=vmax, interpolation="nearest")
+    ax.set_axis_off()
+    if titles:
+        ax.set_title(titles)
+    return ax
+
+
+def scatter_classes(X, y=None, *, ax=None, s=8, alpha=0.7, labels=None, legend=True):
+    """Scatter 2-D points coloured by class or component ``y``."""
+    X = check_array(X, "X")
+    if X.shape[1] != 2:
+        raise ValueError(f"X must have 2 columns to scatter in the plane, got {X.shape[1]}.")
+    ax = _axes(ax)
+    if y is None:
+        ax.scatter(X[:, 0], X[:, 1], s=s, alpha=alpha, color=COLORS[0], linewidths=0)
+        return ax
+    y = np.asarray(y)
+    for i, k in enumerate(np.unique(y)):
+        name = labels[i] if labels is not None else f"{k}"
+        ax.scatter(*X[y == k].T, s=s, alpha=alpha, color=COLORS[i % len(COLORS)], label=name, linewidths=0)
+    if legend:
+        ax.legend(markerscale=2, fontsize="small", frameon=False)
+    return ax
+
+
+def density_contour(log_prob: Callable[[np.ndarray], np.ndarray], X=None, *, ax=None, bounds=None,
+                    resolution=150, levels=12, samples=None, cmap="Blues", filled=True, margin=0.15):
+    """Draw the density ``exp(log_prob)`` of a 2-D model, with data and samples on top.
+
+    Parameters
+    ----------
+    log_prob : callable
+        Maps an array (m, 2) to log-densities (m,): e.g. ``model.log_prob``.
+    X : array-like (n, 2), optional
+        Data, drawn as small grey points.
+    bounds : (xmin, xmax, ymin, ymax), optional
+        Plot window; default: the data (and samples) plus a ``margin``.
+    resolution : int
+        Grid points per axis.
+    levels : int
+        Number of contour levels.
+    samples : array-like (m, 2), optional
+        Model samples, drawn as orange crosses.
+    """
+    pts = [np.asarray(a, dtype=float) for a in (X, samples) if a is not None]
+    if bounds is None:
+        if not pts:
+            raise ValueError("pass X, samples or bounds so the plot window is known.")
+        allp = np.concatenate(pts)
+        lo, hi = allp.min(axis=0), allp.max(axis=0)
+        span = hi - lo
+        lo, hi = lo - margin * span, hi + margin * span
+        bounds = (lo[0], hi[0], lo[1], hi[1])
+    resolution = check_int(resolution, "resolution", minimum=2)
+    xs = np.linspace(bounds[0], bounds[1], resolution)
+    ys = np.linspace(bounds[2], bounds[3], resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    logp = np.asarray(log_prob(grid), dtype=float).reshape(gx.shape)
+    ax = _axes(ax)
+    dens = np.exp(logp - np.max(logp))  # scale-free: contours of relative density
+    if filled:
+        ax.contourf(gx, gy, dens, levels=levels, cmap=cmap)
+    else:
+        ax.contour(gx, gy, dens, levels=levels, cmap=cmap, linewidths=0.8)
+    if X is not None:
+        X = np.asarray(X, dtype=float)
+        ax.scatter(X[:, 0], X[:, 1], s=3, color="0.25", alpha=0.5, linewidths=0, label="data")
+    if samples is not None:
+        S = np.asarray(samples, dtype=float)
+        ax.scatter(S[:, 0], S[:, 1], s=12, marker="x", color=COLORS[5], linewidths=0.8, label="samples")
+    ax.set_xlim(bounds[0], bounds[1])
+    ax.set_ylim(bounds[2], bounds[3])
+    ax.set_aspect("equal", adjustable="box")
+    return ax
+
+
+def training_curves(history: Mapping[str, Sequence[float]] | Sequence[float], *, ax=None, xlabel="iteration",
+                    ylabel=None, logy=False, keys=None):
+    """Plot one or several training curves.
+
+    ``history`` is a sequence (one curve) or a mapping name -> sequence (several curves
+    sharing the x axis), e.g. a model's ``history_``.
+    """
+    ax = _axes(ax, figsize=(5, 3.2))
+    if isinstance(history, Mapping):
+        items = [(k, history[k]) for k in (keys or history.keys())]
+    else:
+        items = [(ylabel or "value", history)]
+    for i, (name, values) in enumerate(items):
+        v = np.asarray(values, dtype=float)
+        ax.plot(np.arange(1, len(v) + 1), v, color=COLORS[i % len(COLORS)], label=name, lw=1.5)
+    ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if len(items) > 1:
+        ax.legend(frameon=False, fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def animate(draw_frame: Callable[[plt.Axes, int], None], n_frames: int, *, figsize=(4, 4), interval=200,
+            default_mode="once"):
+    """Build an animation that plays in a static HTML page.
+
+    ``draw_frame(ax, i)`` draws frame ``i`` on a cleared axes. Returns an
+    ``IPython.display.HTML`` object (``FuncAnimation.to_jshtml``): display it as a cell's
+    last expression. The figure is closed so it is not shown a second time.
+    """
+    from matplotlib import animation
+    from IPython.display import HTML
+
+    n_frames = check_int(n_frames, "n_frames", minimum=1)
+    fig, ax = plt.subplots(figsize=figsize)
+
+    def update(i):
+        ax.clear()
+        draw_frame(ax, i)
+        return []
+
+    anim = animation.FuncAnimation(fig, update, frames=n_frames, interval=interval, blit=False)
+    html = anim.to_jshtml(default_mode=default_mode)
+    plt.close(fig)
+    return HTML(html)

@@ -1,0 +1,177 @@
+"""The conformance suite every model of the registry passes once it lands.
+
+Each model contributes one case module ``tests/cases/case_<key>.py`` that defines
+
+- ``KEY``: its registry key (``genlib.base.REGISTRY``);
+- ``make_model(random_state)``: a small, fast configuration of the model;
+- ``make_data()``: a dict with ``train`` and ``test`` data (and optional ``fit_kwargs``,
+  ``score_kwargs`` passed to ``fit`` and to ``log_prob``/``score``);
+- optionally ``bad_inputs(train)``: a list of ``(bad_X, words)``, inputs ``fit`` must refuse
+  with a ``ValueError``/``TypeError`` whose message contains every string in ``words``.
+  Default: ``train`` with a NaN, and ``train`` with an extra leading axis.
+
+The protocol (DESIGN.md): ``fit`` returns ``self``; ``sample(n, random_state=None)`` returns
+``n`` draws (the first axis), new ones on each call; the same ``random_state`` gives the same
+fit and the same draws; ``log_prob``/``score`` exist exactly where the registry says the
+likelihood is exact; sklearn-style estimators raise ``NotFittedError`` before ``fit``;
+a fitted model survives a save/load round trip (pickle, or ``state_dict`` with
+``torch.load(weights_only=True)`` for ``torch.nn.Module`` models).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from genlib.base import REGISTRY, NotFittedError, available_models, load_model_class
+
+CASES_DIR = Path(__file__).parent / "cases"
+
+
+def _load_cases():
+    cases = {}
+    for path in sorted(CASES_DIR.glob("case_*.py")):
+        spec = importlib.util.spec_from_file_location(f"_genlib_case_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        cases[module.KEY] = module
+    return cases
+
+
+CASES = _load_cases()
+
+
+def _np(x):
+    """Samples as a NumPy array (torch tensors, sparse matrices and tuples allowed)."""
+    if isinstance(x, tuple):  # (X, latent) when return_latent=True; the protocol returns X
+        raise AssertionError("sample(n) must return the draws alone, not a tuple; use return_latent=True for (X, z).")
+    if hasattr(x, "detach"):
+        return x.detach().cpu().numpy()
+    if hasattr(x, "toarray"):
+        return x.toarray()
+    return np.asarray(x)
+
+
+def _is_module(model) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(model, torch.nn.Module)
+
+
+def _fitted(key, seed=0):
+    case = CASES[key]
+    data = case.make_data()
+    model = case.make_model(seed)
+    out = model.fit(data["train"], **data.get("fit_kwargs", {}))
+    return model, out, data
+
+
+def test_every_available_model_has_a_case():
+    missing = [k for k in available_models() if k not in CASES]
+    assert not missing, f"models {missing} landed without tests/cases/case_<key>.py"
+
+
+def test_every_case_names_a_registered_available_model():
+    for key in CASES:
+        assert key in REGISTRY, f"case {key!r} is not in genlib.base.REGISTRY"
+        load_model_class(key)  # raises if the implementation does not import
+
+
+@pytest.fixture(params=sorted(CASES))
+def key(request):
+    return request.param
+
+
+def test_fit_returns_self_and_sample_has_n_rows(key):
+    model, out, _ = _fitted(key)
+    assert out is model
+    draws = _np(model.sample(7))
+    assert draws.shape[0] == 7
+    assert np.all(np.isfinite(draws.astype(float)))
+
+
+def test_registry_class_matches(key):
+    model = CASES[key].make_model(0)
+    assert isinstance(model, load_model_class(key))
+
+
+def test_same_seed_same_result(key):
+    a, _, data = _fitted(key, seed=3)
+    b, _, _ = _fitted(key, seed=3)
+    np.testing.assert_array_equal(_np(a.sample(5, random_state=11)), _np(b.sample(5, random_state=11)))
+    if REGISTRY[key].likelihood == "exact":
+        kw = data.get("score_kwargs", {})
+        np.testing.assert_array_equal(_np(a.log_prob(data["test"], **kw)), _np(b.log_prob(data["test"], **kw)))
+
+
+def test_repeated_sample_gives_new_draws(key):
+    model, _, _ = _fitted(key)
+    first, second = _np(model.sample(20)), _np(model.sample(20))
+    assert not np.array_equal(first, second), "two sample() calls returned identical draws"
+
+
+def test_log_prob_where_declared(key):
+    model, _, data = _fitted(key)
+    has = hasattr(model, "log_prob")
+    if REGISTRY[key].likelihood != "exact":
+        assert not has, (
+            f"{key} exposes log_prob but the registry says its likelihood is {REGISTRY[key].likelihood!r}"
+        )
+        return
+    assert has, f"{key} declares an exact likelihood but has no log_prob"
+    kw = data.get("score_kwargs", {})
+    lp = _np(model.log_prob(data["test"], **kw))
+    assert lp.ndim == 1 and np.all(np.isfinite(lp))
+    assert np.isclose(float(model.score(data["test"], **kw)), lp.mean(), rtol=1e-10, atol=1e-10)
+
+
+def _default_bad_inputs(train):
+    X = np.array(train, dtype=float, copy=True)
+    X.flat[0] = np.nan
+    return [(X, ["X"]), (np.asarray(train)[None, ...], ["X"])]
+
+
+def test_bad_input_is_refused_clearly(key):
+    case = CASES[key]
+    data = case.make_data()
+    bad = case.bad_inputs(data["train"]) if hasattr(case, "bad_inputs") else _default_bad_inputs(data["train"])
+    for X, words in bad:
+        with pytest.raises((ValueError, TypeError)) as info:
+            case.make_model(0).fit(X, **data.get("fit_kwargs", {}))
+        for w in words:
+            assert w in str(info.value), f"error {info.value!r} does not mention {w!r}"
+
+
+def test_not_fitted_error(key):
+    model = CASES[key].make_model(0)
+    if _is_module(model):
+        pytest.skip("torch modules are usable from initialisation")
+    with pytest.raises(NotFittedError):
+        model.sample(3)
+    if hasattr(model, "log_prob"):
+        with pytest.raises(NotFittedError):
+            model.log_prob(CASES[key].make_data()["test"])
+
+
+def test_save_load_round_trip(key):
+    model, _, data = _fitted(key)
+    if _is_module(model):
+        import torch
+
+        buffer = io.BytesIO()
+        torch.save(model.state_dict(), buffer)
+        buffer.seek(0)
+        clone = CASES[key].make_model(0)
+        clone.load_state_dict(torch.load(buffer, weights_only=True))
+    else:
+        clone = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(_np(clone.sample(5, random_state=1)), _np(model.sample(5, random_state=1)))
+    if REGISTRY[key].likelihood == "exact":
+        kw = data.get("score_kwargs", {})
+        np.testing.assert_allclose(_np(clone.log_prob(data["test"], **kw)), _np(model.log_prob(data["test"], **kw)))
