@@ -1,0 +1,52 @@
+"""pytest configuration shared by the unit tests and the nbval run over the book.
+
+Records how long each chapter takes to execute under nbval (the sum of its cells' call
+times) and writes ``_build/reports/notebook_times.json`` at the end of the session, so the
+course's time budget (each chapter <= 90 s, the whole book <= 10 min on 2 CPU cores) is
+reported on every run. It is a report, not an assertion: timings vary with the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections import defaultdict
+from pathlib import Path
+
+import matplotlib
+
+# Figures in unit tests never need a display.
+matplotlib.use("Agg")
+
+_ROOT = Path(__file__).resolve().parent
+_TIMES: dict[str, float] = defaultdict(float)
+
+
+def pytest_runtest_logreport(report):
+    # With pytest-xdist this runs on the controller for every forwarded report.
+    if report.when != "call":
+        return
+    path = report.nodeid.split("::", 1)[0]
+    if path.endswith(".ipynb"):
+        _TIMES[path] += report.duration
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _TIMES or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    out = _ROOT / "_build" / "reports" / "notebook_times.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    chapters = {k: round(v, 1) for k, v in sorted(_TIMES.items())}
+    report = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "budget_seconds": {"chapter": 90, "book": 600},
+        "chapters": chapters,
+        "total_seconds": round(sum(chapters.values()), 1),
+        "over_budget": [k for k, v in chapters.items() if v > 90],
+    }
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        terminal.write_line(f"notebook execution times -> {out.relative_to(_ROOT)} "
+                            f"(total {report['total_seconds']} s, over 90 s: {report['over_budget'] or 'none'})")
