@@ -9,7 +9,8 @@ For every page of the book (``book/**.html`` plus the search and index pages) it
 2. the page loads from ``file://`` in headless Chromium and raises no JavaScript error;
 3. equations are typeset offline: a page with math ends with MathJax output
    (``mjx-container``) and no raw ``\\(`` or ``\\[`` left in its text;
-4. optionally, that solutions are present (instructor) or absent (student).
+4. optionally, that the offline full-text search finds a page for a query, and that
+   solutions are present (instructor) or absent (student).
 
 Screenshots of each page go to ``--screenshots`` for review. Exit status 1 lists every problem.
 """
@@ -136,6 +137,25 @@ def check_in_browser(root: Path, pages: list[Path], screenshots: Path | None, bu
     return problems
 
 
+def check_search(root: Path, queries: list[str], budget_ms: int) -> list[str]:
+    """Run the book's own full-text search offline; each ``QUERY=PAGE`` must list PAGE."""
+    exe = _chromium()
+    if exe is None:
+        return ["chromium is not installed (apt-get install -y chromium)"]
+    problems = []
+    for item in queries:
+        query, _, expected = item.partition("=")
+        url = (root / "search.html").resolve().as_uri() + "?q=" + query.replace(" ", "+")
+        with tempfile.TemporaryDirectory() as profile:
+            run = subprocess.run([exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                                  f"--virtual-time-budget={budget_ms}", "--dump-dom", url],
+                                 capture_output=True, text=True, timeout=90)
+        results = re.search(r'<ul class="search">(.*?)</ul>', run.stdout, flags=re.S)
+        if not results or expected not in results.group(1):
+            problems.append(f"search for {query!r} does not list {expected}")
+    return problems
+
+
 def check_solutions(root: Path, pages: list[Path], expect: bool) -> list[str]:
     with_solutions = [p for p in pages if "solution-content" in p.read_text(errors="ignore")]
     if expect and not with_solutions:
@@ -150,6 +170,8 @@ def main() -> int:
     parser.add_argument("html_dir", type=Path)
     parser.add_argument("--screenshots", type=Path, default=None)
     parser.add_argument("--budget-ms", type=int, default=15000, help="virtual time each page may run its scripts")
+    parser.add_argument("--search", action="append", default=[], metavar="QUERY=PAGE",
+                        help="the offline search for QUERY must list PAGE (repeatable)")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--require-solutions", action="store_true")
     group.add_argument("--forbid-solutions", action="store_true")
@@ -164,6 +186,7 @@ def main() -> int:
         args.screenshots.mkdir(parents=True, exist_ok=True)
     problems = check_links(root, pages)
     problems += check_in_browser(root, pages, args.screenshots, args.budget_ms)
+    problems += check_search(root, args.search, args.budget_ms)
     if args.require_solutions or args.forbid_solutions:
         problems += check_solutions(root, pages, expect=args.require_solutions)
     for p in problems:
