@@ -90,3 +90,12 @@ def test_exercise_labels_are_unique_across_the_book():
                 labels += re.findall(r"```\{exercise\}.*?\n:label: (\S+)", _source(c))
     duplicates = {label for label in labels if labels.count(label) > 1}
     assert not duplicates, f"exercise labels used twice: {duplicates}"
+
+
+def test_instructor_page_is_current():
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, str(ROOT / "tools" / "instructor_page.py"), "--check"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
