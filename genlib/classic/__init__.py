@@ -3,8 +3,8 @@
 - :class:`ClassConditionalGaussian` - p(x, y) = p(y) N(x | mu_y, Sigma_y), the generative
   classifier of the overview chapter (:mod:`genlib.classic.gda`);
 - :class:`GaussianMixture` (:mod:`genlib.classic.gmm`);
-- :class:`CategoricalHMM`, :class:`GaussianHMM` and the inference functions
-  (:mod:`genlib.classic.hmm`);
+- :class:`CategoricalHMM`, :class:`GaussianHMM` (:mod:`genlib.classic.hmm`) and the
+  inference functions (:mod:`genlib.classic.hmm_inference`);
 - :class:`LatentDirichletAllocation` (:mod:`genlib.classic.lda`).
 
 Names load lazily, so ``from genlib.classic import GaussianMixture`` imports only the GMM module.
