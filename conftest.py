@@ -19,6 +19,16 @@ import matplotlib
 # Figures in unit tests never need a display.
 matplotlib.use("Agg")
 
+# pytest-xdist runs two workers on CI's two cores: one torch thread each avoids
+# oversubscription. Only the test processes are affected; the notebook kernels that nbval
+# starts keep torch's default, as when the chapters were executed.
+try:
+    import torch
+
+    torch.set_num_threads(1)
+except ImportError:  # genlib's NumPy half is tested without torch too
+    pass
+
 _ROOT = Path(__file__).resolve().parent
 _TIMES: dict[str, float] = defaultdict(float)
 
