@@ -93,9 +93,13 @@ def scatter_classes(X, y=None, *, ax=None, s=8, alpha=0.7, labels=None, legend=T
         ax.scatter(X[:, 0], X[:, 1], s=s, alpha=alpha, color=COLORS[0], linewidths=0)
         return ax
     y = np.asarray(y)
-    for i, k in enumerate(np.unique(y)):
+    classes = np.unique(y)
+    # more classes than the colour-blind-safe cycle holds: a qualitative map, so no colour repeats
+    palette = COLORS if len(classes) <= len(COLORS) else [
+        matplotlib.colormaps["tab10" if len(classes) <= 10 else "tab20"](i) for i in range(len(classes))]
+    for i, k in enumerate(classes):
         name = labels[i] if labels is not None else f"{k}"
-        ax.scatter(*X[y == k].T, s=s, alpha=alpha, color=COLORS[i % len(COLORS)], label=name, linewidths=0)
+        ax.scatter(*X[y == k].T, s=s, alpha=alpha, color=palette[i % len(palette)], label=name, linewidths=0)
     if legend:
         ax.legend(markerscale=2, fontsize="small", frameon=False)
     return ax
