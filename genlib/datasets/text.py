@@ -16,8 +16,13 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import json
+import os
 import re
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -84,12 +89,12 @@ def _own_members(module):
     return members
 
 
-@functools.lru_cache(maxsize=1)
-def _collect():
+def _collect_here():
+    """Collect the documents in this interpreter (used inside the clean child process)."""
     docs, labels, seen = [], [], set()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for label, module_name in enumerate(STDLIB_MODULES):
+        for module_name in STDLIB_MODULES:
             try:
                 module = importlib.import_module(module_name)
             except ImportError:  # e.g. a Python built without sqlite3 or ssl
@@ -104,6 +109,27 @@ def _collect():
                 seen.add(doc)
                 docs.append(doc)
                 labels.append(module_name)
+    return docs, labels
+
+
+@functools.lru_cache(maxsize=1)
+def _collect():
+    """The corpus, collected in a fresh, isolated interpreter.
+
+    Environments patch the standard library at run time (Jupyter kernels replace
+    ``sys.excepthook`` and ``sys.displayhook``, for example), which would change which
+    docstrings are found. A child ``python -I`` sees the standard library as shipped, so the
+    corpus is the same in a script, a test and a notebook.
+    """
+    code = (
+        "import json, sys; from genlib.datasets.text import _collect_here;"
+        "json.dump(_collect_here(), sys.stdout)"
+    )
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = {"PYTHONPATH": package_root, "PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "")}
+    run = subprocess.run([sys.executable, "-s", "-c", code], capture_output=True, text=True, env=env,
+                         check=True)
+    docs, labels = json.loads(run.stdout)
     return tuple(docs), tuple(labels)
 
 
