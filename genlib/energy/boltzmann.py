@@ -25,9 +25,9 @@ from torch import nn
 
 from .._validation import check_float, check_int, check_option
 from .gibbs import (
+    SeededModel,
     all_binary_states,
     as_tensor,
-    generator_for,
     make_generator,
     resolve_device,
     sequential_gibbs_sweep,
@@ -48,7 +48,7 @@ def bm_energy(S: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor
     return -(S @ b) - 0.5 * ((S @ W) * S).sum(dim=1)
 
 
-class BoltzmannMachine(nn.Module):
+class BoltzmannMachine(SeededModel, nn.Module):
     """A fully connected Boltzmann machine with visible and hidden binary units.
 
     Parameters
@@ -151,10 +151,6 @@ class BoltzmannMachine(nn.Module):
     @property
     def device(self) -> torch.device:
         return self.weight.device
-
-    def _gen(self) -> torch.Generator:
-        self._generator = generator_for(self._generator, self.device)
-        return self._generator
 
     def _visible(self, X: Any, name: str = "X") -> torch.Tensor:
         return as_tensor(X, name, n_features=self.n_visible, binary=True, device=self.device, dtype=self.weight.dtype)

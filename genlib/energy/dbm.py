@@ -42,7 +42,7 @@ from torch.nn import functional as Fn
 
 from .._validation import check_float, check_int, check_option
 from . import ais as _ais
-from .gibbs import all_binary_states, as_tensor, bernoulli, generator_for, make_generator, resolve_device
+from .gibbs import SeededModel, all_binary_states, as_tensor, bernoulli, make_generator, resolve_device
 
 __all__ = ["DeepBoltzmannMachine", "DBMPath", "dbm_energy", "mean_field", "mean_field_bound",
            "pretrain_rbm"]
@@ -252,7 +252,7 @@ def pretrain_rbm(V: torch.Tensor, n_hidden: int, *, up: float = 1.0, down: float
     return W, b, c
 
 
-class DeepBoltzmannMachine(nn.Module):
+class DeepBoltzmannMachine(SeededModel, nn.Module):
     """Deep Boltzmann machine with binary layers, pre-trained greedily and trained by mean field + PCD.
 
     Parameters
@@ -357,13 +357,6 @@ class DeepBoltzmannMachine(nn.Module):
     def n_layers(self) -> int:
         """Number of hidden layers L."""
         return len(self.weights)
-
-    def _gen(self) -> torch.Generator:
-        self._generator = generator_for(self._generator, self.device)
-        return self._generator
-
-    def _rng(self, random_state: Any) -> torch.Generator:
-        return self._gen() if random_state is None else make_generator(random_state, self.device)
 
     def _visible(self, X: Any, name: str = "X") -> torch.Tensor:
         return as_tensor(X, name, n_features=self.layer_sizes[0], binary=True, device=self.device,

@@ -38,7 +38,7 @@ from torch.nn import functional as Fn
 
 from .._validation import check_float, check_int, check_option
 from . import ais as _ais
-from .gibbs import all_binary_states, as_tensor, bernoulli, generator_for, make_generator, resolve_device
+from .gibbs import SeededModel, all_binary_states, as_tensor, bernoulli, make_generator, resolve_device
 from .rbm import BernoulliRBM
 
 __all__ = ["DeepBeliefNetwork", "bernoulli_log_prob", "train_classifier"]
@@ -58,7 +58,7 @@ def _check_layer_sizes(layer_sizes: Any, minimum: int = 2) -> list[int]:
     return [check_int(n, f"layer_sizes[{i}]", minimum=1) for i, n in enumerate(layer_sizes)]
 
 
-class DeepBeliefNetwork(nn.Module):
+class DeepBeliefNetwork(SeededModel, nn.Module):
     """Deep belief network: a stack of binary RBMs trained greedily, layer by layer.
 
     Parameters
@@ -141,13 +141,6 @@ class DeepBeliefNetwork(nn.Module):
     def n_layers(self) -> int:
         """Number of RBMs (hidden layers) in the stack."""
         return len(self.rbms)
-
-    def _gen(self) -> torch.Generator:
-        self._generator = generator_for(self._generator, self.device)
-        return self._generator
-
-    def _rng(self, random_state: Any) -> torch.Generator:
-        return self._gen() if random_state is None else make_generator(random_state, self.device)
 
     def _visible(self, X: Any, name: str = "X") -> torch.Tensor:
         return as_tensor(X, name, n_features=self.layer_sizes[0], binary=True, device=self.device,

@@ -29,6 +29,7 @@ __all__ = [
     "resolve_device",
     "make_generator",
     "generator_for",
+    "SeededModel",
     "as_tensor",
     "bernoulli",
     "all_binary_states",
@@ -107,6 +108,23 @@ def generator_for(gen: torch.Generator | None, device: torch.device, seed_source
     new = torch.Generator(device=device)
     new.manual_seed(seed)
     return new
+
+
+class SeededModel:
+    """Mixin for the energy models: one ``torch.Generator`` in ``self._generator``, kept on ``self.device``.
+
+    ``_gen()`` is the model's own stream (repeated ``sample`` calls draw new values from it);
+    ``_rng(random_state)`` is that stream, or a fresh generator when a seed is passed.
+    """
+
+    _generator: torch.Generator | None
+
+    def _gen(self) -> torch.Generator:
+        self._generator = generator_for(self._generator, self.device)
+        return self._generator
+
+    def _rng(self, random_state: Any) -> torch.Generator:
+        return self._gen() if random_state is None else make_generator(random_state, self.device)
 
 
 def as_tensor(X: Any, name: str = "X", *, n_features: int | None = None, binary: bool = False,

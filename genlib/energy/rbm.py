@@ -34,12 +34,12 @@ from torch.nn import functional as Fn
 
 from .._validation import check_float, check_int, check_option
 from . import ais as _ais
-from .gibbs import as_tensor, bernoulli, generator_for, make_generator, resolve_device
+from .gibbs import SeededModel, as_tensor, bernoulli, make_generator, resolve_device
 
 __all__ = ["BernoulliRBM", "GaussianBernoulliRBM"]
 
 
-class _RBM(nn.Module):
+class _RBM(SeededModel, nn.Module):
     """Everything the two RBMs share; subclasses define the visible layer."""
 
     _binary_visible = True
@@ -85,13 +85,6 @@ class _RBM(nn.Module):
     @property
     def device(self) -> torch.device:
         return self.W.device
-
-    def _gen(self) -> torch.Generator:
-        self._generator = generator_for(self._generator, self.device)
-        return self._generator
-
-    def _rng(self, random_state: Any) -> torch.Generator:
-        return self._gen() if random_state is None else make_generator(random_state, self.device)
 
     def _visible(self, X: Any, name: str = "X") -> torch.Tensor:
         return as_tensor(X, name, n_features=self.n_visible, binary=self._binary_visible, device=self.device,

@@ -26,7 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._validation import check_int, check_option
-from .training import as_tensor, make_generator, randn, reset_parameters, train
+from .training import as_tensor, make_generator, on_model_device, randn, reset_parameters, train
 
 __all__ = ["Autoencoder", "mlp", "ACTIVATIONS"]
 
@@ -189,13 +189,7 @@ class Autoencoder(nn.Module):
             kwargs = dict(value_range=(0.0, 1.0),
                           range_hint="loss='bce' needs pixels in [0, 1]: rescale X, or use loss='mse'")
         T = as_tensor(X, name, n_features=self.n_input, dtype=self.code_mean.dtype, **kwargs)
-        if not isinstance(X, torch.Tensor):
-            T = T.to(self.device)
-        elif T.device != self.device:
-            raise ValueError(
-                f"{name} is on {T.device} but the model is on {self.device}; move one of them, e.g. model.to({name}.device)."
-            )
-        return T
+        return on_model_device(T, X, self.device, name)
 
     def _check_z(self, z: Any) -> torch.Tensor:
         T = as_tensor(z, "z", n_features=self.n_latent, dtype=self.code_mean.dtype)

@@ -193,6 +193,21 @@ def as_tensor(
     return T
 
 
+def on_model_device(T: torch.Tensor, X: Any, device: torch.device, name: str = "X") -> torch.Tensor:
+    """Put checked data ``T`` (made from ``X``) on the model's ``device``.
+
+    Arrays and lists are moved there; a tensor the caller placed elsewhere is refused
+    rather than copied silently (a GPU model fed CPU batches would be slow unnoticed).
+    """
+    if not isinstance(X, torch.Tensor):
+        return T.to(device)
+    if T.device != device:
+        raise ValueError(
+            f"{name} is on {T.device} but the model is on {device}; move one of them, e.g. model.to({name}.device)."
+        )
+    return T
+
+
 @torch.no_grad()
 def reset_parameters(module: torch.nn.Module, generator: torch.Generator) -> torch.nn.Module:
     """Re-initialise every ``Linear``/``Conv`` layer of ``module`` from ``generator``.

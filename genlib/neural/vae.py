@@ -39,7 +39,7 @@ from torch.nn import functional as F
 
 from .._validation import check_float, check_int, check_option
 from .autoencoder import ACTIVATIONS, _check_hidden, mlp
-from .training import as_tensor, make_generator, rand, randn, reset_parameters, train
+from .training import as_tensor, make_generator, on_model_device, rand, randn, reset_parameters, train
 
 __all__ = ["VAE", "gaussian_kl", "log_normal", "log_standard_normal", "log_bernoulli"]
 
@@ -191,13 +191,7 @@ class VAE(nn.Module):
                           range_hint="likelihood='bernoulli' needs pixels in [0, 1] (ideally binary): rescale or "
                                      "binarise X, or use likelihood='gaussian'")
         T = as_tensor(X, name, n_features=self.n_input, dtype=self.dtype, **kwargs)
-        if not isinstance(X, torch.Tensor):
-            T = T.to(self.device)
-        elif T.device != self.device:
-            raise ValueError(
-                f"{name} is on {T.device} but the model is on {self.device}; move one of them, e.g. model.to({name}.device)."
-            )
-        return T
+        return on_model_device(T, X, self.device, name)
 
     def _check_batch(self, X: Any) -> torch.Tensor:
         """The training hot path: a 2-D tensor of the right width on the model's device is used
