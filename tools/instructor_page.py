@@ -5,7 +5,8 @@
                                                           # add the measured execution times (CI)
 
 For each chapter listed in `_toc.yml` it reads the notebook: the title, the learning
-objectives (the list after "**Learning objectives.**"), the exercises with their difficulty
+objectives (the list after a bold "Learning objectives" or
+"You will learn" line), the exercises with their difficulty
 (the "(easy)"/"(medium)"/"(hard)" at the start of each exercise title), the self-checking
 exercises (calls of `genlib.exercises.check_*`), and an estimated reading time. Prerequisites
 come from the course outline below. `tests/test_book.py` checks that the committed page is
@@ -67,7 +68,8 @@ def chapter_info(path: Path) -> dict:
     code = "\n".join(_source(c) for c in nb["cells"] if c["cell_type"] == "code")
     title = re.search(r"^# (.+)$", md, flags=re.M).group(1).strip()
     objectives = []
-    block = re.search(r"\*\*Learning objectives\.?\*\*[^\n]*\n+((?:[ \t]*[-*] .*\n?(?:[ \t]+\S.*\n?)*)+)", md)
+    # the list after a bold "Learning objectives" (or "You will learn ...") line
+    block = re.search(r"\*\*(?:Learning objectives|You will learn)[^*]*\*\*[^\n]*\n+((?:[ \t]*[-*] .*\n?(?:[ \t]+\S.*\n?)*)+)", md)
     if block:
         items = re.split(r"\n[ \t]*[-*] ", "\n" + block.group(1).strip())
         objectives = [" ".join(i.split()) for i in items if i.strip()]
