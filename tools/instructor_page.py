@@ -132,6 +132,9 @@ def render(times: dict | None = None) -> str:
     if times:
         lines += ["", f"Execution times were measured by the nbval run of this build ({times.get('_machine', '')}).",
                   "Each chapter's budget is 90 s on 2 CPU cores."]
+    else:
+        lines += ["", "CI adds each chapter's execution time, measured by its nbval run, to this table in the",
+                  "built book (`_build/reports/notebook_times.json`); each chapter's budget is 90 s on 2 CPU cores."]
     for key, info in infos.items():
         lines += ["", f"## {info['title']}", ""]
         prereq = [_link(p, titles) for p in PREREQUISITES.get(key, [])]
