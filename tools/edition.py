@@ -33,6 +33,10 @@ def student_config(config: dict) -> dict:
     cfg["title"] = f"{config['title']} (student edition)"
     cfg.pop("launch_buttons", None)
     sphinx = cfg.setdefault("sphinx", {})
+    # This config is written under _build/, and Jupyter Book resolves local extension folders
+    # relative to the config file: point them back at the repository.
+    for name, folder in list(sphinx.get("local_extensions", {}).items()):
+        sphinx["local_extensions"][name] = str((ROOT / folder).resolve())
     sphinx["recursive_update"] = True
     conf = sphinx.setdefault("config", {})
     conf["hide_solutions"] = True
