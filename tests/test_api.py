@@ -35,6 +35,9 @@ CASES_DIR = Path(__file__).parent / "cases"
 
 
 def _load_cases():
+    # case modules may import shared helpers that live beside them (e.g. _binary.py)
+    if str(CASES_DIR) not in sys.path:
+        sys.path.insert(0, str(CASES_DIR))
     cases = {}
     for path in sorted(CASES_DIR.glob("case_*.py")):
         spec = importlib.util.spec_from_file_location(f"_genlib_case_{path.stem}", path)
