@@ -23,7 +23,9 @@ needs torch (tensors are accepted and converted).
 Layout (one module per family of metrics; add a module and its names to ``_NAMES``):
 ``frechet`` (Fréchet distance), ``manifold`` (k-NN manifold precision/recall),
 ``classifier`` (the digit feature space and the metrics measured in it), ``modes``
-(mode coverage on 2-D mixtures).
+(mode coverage on 2-D mixtures), ``evaluation`` (:func:`evaluate`, the one report per model;
+:func:`parzen_log_likelihood`, shown to mislead; :func:`nearest_neighbour_ratio`, the
+memorisation check).
 """
 
 from .._lazy import lazy_module
@@ -42,6 +44,12 @@ _NAMES = {
     "mode_coverage": "modes",
     "ModeCoverage": "modes",
     "ring_centers": "modes",
+    "evaluate": "evaluation",
+    "Evaluation": "evaluation",
+    "parzen_log_likelihood": "evaluation",
+    "ParzenEstimate": "evaluation",
+    "nearest_neighbour_ratio": "evaluation",
+    "NearestNeighbourRatio": "evaluation",
 }
 __all__ = sorted(_NAMES)
 __getattr__, __dir__ = lazy_module(__name__, _NAMES)
