@@ -44,6 +44,12 @@ PREREQUISITES = {
     "03_dl/07_gan": ["neural networks and PyTorch basics", "01_overview/03_taxonomy"],
     "03_dl/08_dcgan": ["03_dl/07_gan", "convolutional networks"],
     "03_dl/09_cgan": ["03_dl/08_dcgan"],
+    "04_analysis/01_explicit_implicit": ["01_overview/03_taxonomy", "02_ml/01_gmm", "03_dl/02_rbm", "03_dl/06_vae",
+                                         "03_dl/07_gan"],
+    "04_analysis/02_analysis_table": ["every chapter of Parts 2 and 3"],
+    "04_analysis/03_samples_mislead": ["02_ml/01_gmm", "03_dl/07_gan"],
+    "04_analysis/04_comparison": ["04_analysis/01_explicit_implicit", "04_analysis/03_samples_mislead"],
+    "04_analysis/05_conclusion": ["03_dl/06_vae", "03_dl/07_gan"],
 }
 WORDS_PER_MINUTE = 150  # technical prose with equations reads slower than the usual 200-250
 MINUTES_PER_EXERCISE = {"easy": 10, "medium": 20, "hard": 40}
