@@ -122,7 +122,8 @@ def check_array(
             f"{name} contains {n_nan} NaN and {n_inf} infinite value(s); "
             f"drop or impute them (e.g. sklearn.impute.SimpleImputer) before calling this."
         )
-    return arr
+    # torch cannot wrap negative strides (np.flip, np.rot90): hand on a contiguous array
+    return np.ascontiguousarray(arr)
 
 
 def check_n_features(X: np.ndarray, n_features: int, name: str = "X") -> None:

@@ -198,6 +198,9 @@ REGISTRY: dict[str, ModelInfo] = dict(
         _info("cgan", "Conditional GAN", "DL", "implicit", "direct", "none",
               "adversarial minimax game, conditioned on y", "03_dl/09_cgan",
               "genlib.neural.cgan:ConditionalGAN", 2014, "mirza2014", "labelled images"),
+        _info("vaegan", "VAE-GAN", "DL", "explicit", "variational", "bound",
+              "ELBO terms + learned similarity + adversarial game", "04_analysis/05_conclusion",
+              "genlib.neural.vaegan:VAEGAN", 2016, "larsen2016", "images"),
     ]
 )
 

@@ -3,6 +3,8 @@
 - :class:`Autoencoder` (:mod:`genlib.neural.autoencoder`), :class:`VAE` (:mod:`genlib.neural.vae`);
 - :class:`GAN` (:mod:`genlib.neural.gan`), :class:`DCGAN` (:mod:`genlib.neural.dcgan`),
   :class:`ConditionalGAN` (:mod:`genlib.neural.cgan`);
+- :class:`VAEGAN` (:mod:`genlib.neural.vaegan`), a VAE whose decoder is also a GAN generator
+  (the hybrid of Part 4's conclusion);
 - :func:`train` (:mod:`genlib.neural.training`), the generic training loop.
 
 Names load lazily: ``import genlib.neural`` does not import torch.
@@ -16,6 +18,7 @@ _NAMES = {
     "GAN": "gan",
     "DCGAN": "dcgan",
     "ConditionalGAN": "cgan",
+    "VAEGAN": "vaegan",
     "train": "training",
 }
 __all__ = sorted(_NAMES)
