@@ -25,7 +25,8 @@ Layout (one module per family of metrics; add a module and its names to ``_NAMES
 ``classifier`` (the digit feature space and the metrics measured in it), ``modes``
 (mode coverage on 2-D mixtures), ``evaluation`` (:func:`evaluate`, the one report per model;
 :func:`parzen_log_likelihood`, shown to mislead; :func:`nearest_neighbour_ratio`, the
-memorisation check).
+memorisation check), ``results`` (the benchmarks' paper-scale results shipped as package data,
+and the published numbers they are compared with).
 """
 
 from .._lazy import lazy_module
@@ -50,6 +51,11 @@ _NAMES = {
     "ParzenEstimate": "evaluation",
     "nearest_neighbour_ratio": "evaluation",
     "NearestNeighbourRatio": "evaluation",
+    "load_benchmark_results": "results",
+    "available_benchmark_results": "results",
+    "PUBLISHED": "results",
+    "PublishedResult": "results",
+    "BENCHMARK_TOPICS": "results",
 }
 __all__ = sorted(_NAMES)
 __getattr__, __dir__ = lazy_module(__name__, _NAMES)
