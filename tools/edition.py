@@ -6,9 +6,12 @@
 The student edition is `_config.yml` with these overrides, so a setting is edited once:
 solutions are dropped at parse time (sphinx-exercise's ``hide_solutions``: they reach no
 page, no search index), page sources are not copied (`_sources` would hold the notebooks
-with their solutions), the download and launch buttons are removed (they would serve the
-full notebooks), and the title says which edition it is. After building, the student
-build is scanned and the command fails if any trace of a solution is left.
+with their solutions), the download button is removed (it would serve the full notebooks),
+and the title says which edition it is. The launch buttons keep Colab only, pointed at the
+solution-free copies in `student/` (written by `tools/student_notebooks.py`, which must be
+current: the build refuses to start otherwise); Binder, which would clone the repository
+with its solutions next to the copy, is dropped. After building, the student build is
+scanned and the command fails if any trace of a solution is left.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import student_notebooks  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Markers that only a rendered solution leaves in HTML, JS or text files.
@@ -31,7 +37,17 @@ def student_config(config: dict) -> dict:
     """Return the student edition's configuration derived from the instructor's."""
     cfg = copy.deepcopy(config)
     cfg["title"] = f"{config['title']} (student edition)"
+    # Colab opens `<repository>/blob/<branch>/<path_to_book>/<page>.ipynb` (sphinx-book-theme's
+    # launch.py); the copy of <page> without solutions is `student/<page>.ipynb` next to this
+    # book's `_config.yml`, so path_to_book gains a last folder, student.
+    colab = (config.get("launch_buttons") or {}).get("colab_url")
     cfg.pop("launch_buttons", None)
+    if colab:
+        cfg["launch_buttons"] = {"colab_url": colab}
+        repository = cfg.setdefault("repository", {})
+        book_path = str(repository.get("path_to_book", "")).strip("/")
+        student = student_notebooks.STUDENT_DIR.relative_to(ROOT).as_posix()
+        repository["path_to_book"] = f"{book_path}/{student}" if book_path else student
     sphinx = cfg.setdefault("sphinx", {})
     # This config is written under _build/, and Jupyter Book resolves local extension folders
     # relative to the config file: point them back at the repository.
@@ -72,6 +88,10 @@ def build(edition: str, extra_args: list[str]) -> int:
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe) if exe.exists() else "jupyter-book", "build", "-W", "-n", "--keep-going", str(ROOT)]
     if edition == "student":
+        stale = student_notebooks.check()
+        if stale:
+            print("the Colab copies in student/ are not current:\n  " + "\n  ".join(stale), file=sys.stderr)
+            return 1
         out = ROOT / "_build" / "student"
         out.mkdir(parents=True, exist_ok=True)
         cfg_path = ROOT / "_build" / "_config_student.yml"
