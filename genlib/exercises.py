@@ -10,8 +10,8 @@ dimensions, extreme values that need log-space arithmetic) and prints one line p
 case with a hint that points at the usual mistake, never the answer. It returns ``True``
 when every case passes, so a notebook can ``assert`` it.
 
-Each check compares against an independent reference (SciPy, brute force), not against
-genlib's own implementation of the same formula.
+Each check compares against an independent reference (SciPy, PyTorch's layers, brute-force
+enumeration), not against genlib's own implementation of the same formula.
 """
 
 from __future__ import annotations
@@ -24,14 +24,22 @@ from typing import Any, Callable
 import numpy as np
 
 __all__ = [
+    "check_milestones_per_decade",
     "check_bayes_posterior",
+    "check_taxonomy_position",
     "check_gaussian_log_density",
     "check_responsibilities",
     "check_hmm_forward",
     "check_lda_conditional",
+    "check_boltzmann_log_partition",
     "check_rbm_free_energy",
+    "check_dbn_log_joint",
+    "check_dbm_mean_field",
+    "check_reconstruction_bce",
     "check_gaussian_kl",
     "check_gan_losses",
+    "check_conv_output_size",
+    "check_conditional_inputs",
     "CHECKS",
 ]
 
@@ -101,6 +109,45 @@ def _spd(rng, d, scale=1.0):
     return scale * (A @ A.T / d + 0.5 * np.eye(d))
 
 
+# --- Part 1: the timeline ----------------------------------------------------------------
+
+def check_milestones_per_decade(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(milestones) -> {decade: count}``.
+
+    ``milestones`` is a list of tuples whose first entry is the year, like the timeline
+    chapter's ``MILESTONES``; the answer maps the first year of each decade that has at least
+    one milestone (1960 for 1960-1969) to its number of milestones, decades in increasing order.
+    """
+    from collections import Counter
+
+    from .base import REGISTRY
+
+    def table(years):
+        return [(int(year), f"milestone {i}", "lane", f"key{i}", None) for i, year in enumerate(years)]
+
+    rng = np.random.default_rng(8)
+    registry = table(sorted(info.year for info in REGISTRY.values()))
+    cases = []
+    for name, milestones, hint in [
+        ("five milestones, 1966 to 1986", table([1966, 1970, 1977, 1985, 1986]),
+         "a decade is named by its first year, and 1966 and 1969 both belong to the 1960s: "
+         "round the year down to the decade, never to the nearest ten."),
+        ("the course registry", registry,
+         "list only the decades that have at least one milestone; leave the empty ones out."),
+        ("a shuffled table", [registry[i] for i in rng.permutation(len(registry))],
+         "return the decades in increasing order, whatever the order of the table (sort the keys)."),
+        ("years at decade boundaries", table([1989, 1990, 1999, 2000, 2009, 2010, 2019]),
+         "a year ending in 0 opens its decade and a year ending in 9 closes it."),
+    ]:
+        counts = Counter(year - year % 10 for year, *_ in milestones)
+        cases.append(_Case(name, (milestones,), dict(sorted(counts.items())), hint))
+
+    def same_items_in_order(got, expected):
+        return [(int(k), int(v)) for k, v in dict(got).items()] == list(expected.items())
+
+    return _run("Milestones per decade", fn, cases, compare=same_items_in_order, verbose=verbose)
+
+
 # --- Part 1: Bayes' rule --------------------------------------------------------------
 
 def check_bayes_posterior(fn: Callable, *, verbose: bool = True) -> bool:
@@ -124,6 +171,52 @@ def check_bayes_posterior(fn: Callable, *, verbose: bool = True) -> bool:
         joint = log_prior + log_lik
         cases.append(_Case(name, (log_prior, log_lik), joint - logsumexp(joint, axis=1, keepdims=True), hint))
     return _run("Bayes' rule in log space", fn, cases, verbose=verbose)
+
+
+# --- Part 1: the taxonomy ----------------------------------------------------------------
+
+def check_taxonomy_position(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(model) -> (density, approximation)``, the model's cell on the taxonomy's map.
+
+    ``model`` is a dict of yes/no facts: ``"formula"`` (it writes p(x) down, perhaps up to a
+    normalising constant), ``"exact"`` (that formula, with every sum over latent variables and
+    its normaliser, can be evaluated exactly), ``"bound"`` (it maximises a lower bound on
+    log p(x) with an approximate posterior), ``"chain"`` (its samples or gradients come from
+    a Markov chain) and ``"samples"`` (it can generate new data at all). The answer uses the
+    words of ``genlib.base.ModelInfo``: density in {"explicit", "implicit", "none"},
+    approximation in {"tractable", "variational", "markov chain", "direct", "none"}.
+    """
+    def facts(formula, exact, bound, chain, samples=True):
+        return {"formula": formula, "exact": exact, "bound": bound, "chain": chain, "samples": samples}
+
+    cases = [
+        _Case("a Gaussian mixture", (facts(True, True, False, False),), ("explicit", "tractable"),
+              "a density that can be evaluated exactly is explicit and tractable."),
+        _Case("a variational autoencoder", (facts(True, False, True, False),), ("explicit", "variational"),
+              "a model that writes p(x) down but cannot evaluate it is still explicit: ask how it approximates "
+              "log p(x)."),
+        _Case("a restricted Boltzmann machine", (facts(True, False, False, True),), ("explicit", "markov chain"),
+              "a model that writes p(x) down is explicit even when its normaliser is out of reach and its samples "
+              "need a Markov chain."),
+        _Case("a deep Boltzmann machine", (facts(True, False, True, True),), ("explicit", "variational"),
+              "a model that uses a variational bound and Markov chains is filed under its bound (see the remark "
+              "on DBN versus DBM): ask about the bound before the chain."),
+        _Case("a GAN", (facts(False, False, False, False),), ("implicit", "direct"),
+              "no formula for p(x) but a way to draw samples is an implicit density; then ask how the samples "
+              "are drawn."),
+        _Case("a generative stochastic network", (facts(False, False, False, True),), ("implicit", "markov chain"),
+              "an implicit model can also draw its samples with a Markov chain."),
+        _Case("a plain autoencoder", (facts(False, False, False, False, samples=False),), ("none", "none"),
+              "a model that defines no distribution at all is neither explicit nor implicit: use the registry's "
+              "word for that, in both places."),
+    ]
+
+    def same_words(got, expected):
+        if isinstance(got, str) or len(got) != 2:
+            raise ValueError("return a pair (density, approximation)")
+        return tuple(str(g).strip().lower() for g in got) == expected
+
+    return _run("Position on the taxonomy's map", fn, cases, compare=same_words, verbose=verbose)
 
 
 # --- Part 2: GMM -------------------------------------------------------------------------
@@ -249,7 +342,44 @@ def check_lda_conditional(fn: Callable, *, verbose: bool = True) -> bool:
     return _run("LDA collapsed Gibbs conditional", fn, cases, verbose=verbose)
 
 
-# --- Part 3: RBM, VAE, GAN ---------------------------------------------------------------
+# --- Part 3: Boltzmann machine -----------------------------------------------------------
+
+def _brute_force_log_z(W, b) -> float:
+    """log sum_s exp(b's + sum_{i<j} W_ij s_i s_j) over every binary s, pair by pair (no matrix form)."""
+    from scipy.special import logsumexp
+
+    n = len(b)
+    neg_energies = [sum(b[i] * s[i] for i in range(n))
+                    + sum(W[i, j] * s[i] * s[j] for i, j in itertools.combinations(range(n), 2))
+                    for s in itertools.product([0.0, 1.0], repeat=n)]
+    return float(logsumexp(neg_energies))
+
+
+def check_boltzmann_log_partition(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(W, b) -> log Z`` of a Boltzmann machine by enumeration of its states.
+
+    ``W`` (n, n) is symmetric with a zero diagonal, ``b`` (n,); the energy is
+    E(s) = -b's - sum_{i<j} W_ij s_i s_j and Z = sum over all 2^n binary s of exp(-E(s)).
+    The reference sums the pairs one by one.
+    """
+    rng = np.random.default_rng(9)
+    cases = [_Case("two units, by hand", (np.array([[0.0, 2.0], [2.0, 0.0]]), np.array([1.0, -1.0])),
+                   _brute_force_log_z(np.array([[0.0, 2.0], [2.0, 0.0]]), np.array([1.0, -1.0])),
+                   "enumerate every state s in {0, 1}^n and sum exp(-E(s)); E has a bias term and a pair term.")]
+    for name, n, scale, hint in [
+        ("five units", 5, 1.0, "s'Ws counts every pair i < j twice (W is symmetric): the pair term of E is "
+                               "half of it."),
+        ("ten units, large weights", 10, 300.0, "exp(-E) overflows to inf once -E passes about 709: sum in "
+                                                "log space with logsumexp."),
+    ]:
+        A = scale * rng.normal(size=(n, n))
+        W = np.triu(A, 1) + np.triu(A, 1).T
+        b = scale * rng.normal(size=n)
+        cases.append(_Case(name, (W, b), _brute_force_log_z(W, b), hint))
+    return _run("Boltzmann machine: log Z by enumeration", fn, cases, verbose=verbose)
+
+
+# --- Part 3: RBM, DBN, DBM, autoencoder, VAE, GAN, DCGAN, cGAN ---------------------------
 
 def check_rbm_free_energy(fn: Callable, *, verbose: bool = True) -> bool:
     """Check ``fn(V, W, b, c) -> F(v)`` for a Bernoulli RBM with E(v, h) = -b'v - c'h - h'Wv.
@@ -273,6 +403,110 @@ def check_rbm_free_energy(fn: Callable, *, verbose: bool = True) -> bool:
         neg_E = (V @ b)[:, None] + (H @ c)[None, :] + V @ W.T @ H.T  # (N, 2^nh)
         cases.append(_Case(name, (V, W, b, c), -logsumexp(neg_E, axis=1), hint))
     return _run("RBM free energy", fn, cases, verbose=verbose)
+
+
+def check_dbn_log_joint(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(x, hiddens, rbms, log_z) -> log P(x, h^1, ..., h^l)`` of a deep belief network.
+
+    ``x`` (D,) and ``hiddens = [h^1, ..., h^l]`` are binary vectors; ``rbms = [(W, b, c), ...]``
+    holds the l RBMs of the stack, RBM k between layers k-1 and k (layer 0 is x), with
+    ``W`` (n_k, n_{k-1}), visible bias ``b`` and hidden bias ``c``; ``log_z`` is the top RBM's
+    log partition function. The joint is eq. (dbn-joint): directed sigmoid layers
+    P(h^k | h^{k+1}) below an undirected top RBM P(h^{l-1}, h^l).
+    """
+    from scipy.special import log_expit
+
+    rng = np.random.default_rng(10)
+    cases = []
+    for name, sizes, scale, hint in [
+        ("one hidden layer (an RBM)", [4, 3], 1.0,
+         "with one hidden layer the DBN is its RBM: log P = -E(x, h) - log Z."),
+        ("two hidden layers", [5, 4, 3], 1.0,
+         "below the top RBM the generative conditionals point down: P(h^k | h^{k+1}) uses W' h^{k+1} and the "
+         "RBM's visible bias b, not the recognition pass q(h^{k+1} | h^k)."),
+        ("three hidden layers", [6, 4, 3, 2], 1.0,
+         "one directed factor per layer below the top, each a product of Bernoulli terms, plus the top RBM's "
+         "log-probability (with -log Z)."),
+        ("large weights", [5, 4, 3], 60.0,
+         "sigmoid(60) rounds to 1 and log(1 - 1) = -inf: write log sigmoid(a) as -logaddexp(0, -a) and "
+         "log(1 - sigmoid(a)) as log sigmoid(-a)."),
+    ]:
+        rbms = [(scale * rng.normal(size=(n_up, n_down)), rng.normal(size=n_down), rng.normal(size=n_up))
+                for n_down, n_up in zip(sizes[:-1], sizes[1:])]
+        layers = [rng.integers(0, 2, size=n).astype(float) for n in sizes]
+        W, b, c = rbms[-1]
+        log_z = _brute_force_log_z(  # the top RBM as a Boltzmann machine on (h^{l-1}, h^l)
+            np.block([[np.zeros((len(b), len(b))), W.T], [W, np.zeros((len(c), len(c)))]]), np.r_[b, c])
+        below, top = layers[-2], layers[-1]
+        total = below @ b + top @ c + top @ W @ below - log_z
+        for k in range(len(sizes) - 2):  # directed factors P(h^k | h^{k+1}), unit by unit
+            W_k, b_k, _ = rbms[k]
+            for j, a in enumerate(b_k + W_k.T @ layers[k + 1]):
+                total += log_expit(a) if layers[k][j] == 1 else log_expit(-a)
+        cases.append(_Case(name, (layers[0], layers[1:], rbms, log_z), float(total), hint))
+    return _run("DBN joint log-probability", fn, cases, verbose=verbose)
+
+
+def check_dbm_mean_field(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(V, W1, W2, b1, b2, n_iter) -> (mu1, mu2)``, mean field in a two-hidden-layer DBM.
+
+    ``V`` (N, D) binary rows, ``W1`` (H1, D), ``W2`` (H2, H1), hidden biases ``b1``, ``b2``. The start
+    is the bottom-up pass with doubled input to h^1, mu1 = sigmoid(b1 + 2 W1 v), mu2 = sigmoid(b2 + W2 mu1);
+    each of the ``n_iter`` sweeps then updates mu1 from both neighbours and then mu2 from the new mu1.
+    """
+    from scipy.special import expit
+
+    rng = np.random.default_rng(11)
+    cases = []
+    for name, (N, D, H1, H2), n_iter, hint in [
+        ("the start (no sweep)", (4, 6, 5, 3), 0,
+         "before any sweep h^1 has no input from above: the doubled input from below, 2 W1 v, stands in for it."),
+        ("one sweep", (4, 6, 5, 3), 1,
+         "update the layers one after the other: the update of mu2 uses the mu1 just computed in this sweep."),
+        ("ten sweeps, a larger model", (6, 10, 8, 6), 10,
+         "in a sweep h^1 hears both neighbours, W1 v from below and W2' mu2 from above, with no doubling; "
+         "the doubling is for the start only."),
+    ]:
+        V = rng.integers(0, 2, size=(N, D)).astype(float)
+        W1, W2 = 1.5 * rng.normal(size=(H1, D)), 1.5 * rng.normal(size=(H2, H1))
+        b1, b2 = rng.normal(size=H1), rng.normal(size=H2)
+        mu1 = expit(b1 + 2.0 * np.einsum("hd,nd->nh", W1, V))
+        mu2 = expit(b2 + np.einsum("gh,nh->ng", W2, mu1))
+        for _ in range(n_iter):
+            mu1 = expit(b1 + np.einsum("hd,nd->nh", W1, V) + np.einsum("gh,ng->nh", W2, mu2))
+            mu2 = expit(b2 + np.einsum("gh,nh->ng", W2, mu1))
+        cases.append(_Case(name, (V, W1, W2, b1, b2, n_iter), (mu1, mu2), hint))
+    return _run("DBM mean-field inference", fn, cases, verbose=verbose)
+
+
+def check_reconstruction_bce(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(X, logits) -> loss``, an autoencoder's cross-entropy per example, eq. (ae-loss).
+
+    ``X`` (N, D) holds pixel intensities in [0, 1], ``logits`` (N, D) the decoder's outputs
+    before the sigmoid, x_hat = sigmoid(logits); the answer has shape (N,). The reference is
+    PyTorch's ``binary_cross_entropy_with_logits``.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(12)
+    cases = []
+    for name, grey, scale, hint in [
+        ("binary pixels", False, 1.0,
+         "l = -sum_j [x_j log x_hat_j + (1 - x_j) log(1 - x_hat_j)] with x_hat = sigmoid(logits): one value per "
+         "image, summed over its pixels (axis=1), not averaged."),
+        ("grey levels", True, 2.0,
+         "the targets are grey levels in [0, 1], not only 0 and 1: keep both terms for every pixel and do not "
+         "round x."),
+        ("saturated logits", False, 50.0,
+         "sigmoid(50) rounds to 1 and log(1 - 1) = -inf: use log sigmoid(a) = -logaddexp(0, -a) for both "
+         "terms, with log(1 - sigmoid(a)) = log sigmoid(-a)."),
+    ]:
+        X = rng.random(size=(5, 8)) if grey else rng.integers(0, 2, size=(5, 8)).astype(float)
+        logits = scale * rng.normal(size=(5, 8))
+        loss = F.binary_cross_entropy_with_logits(torch.from_numpy(logits), torch.from_numpy(X), reduction="none")
+        cases.append(_Case(name, (X, logits), loss.sum(dim=1).numpy(), hint))
+    return _run("Autoencoder reconstruction loss (cross-entropy)", fn, cases, verbose=verbose)
 
 
 def check_gaussian_kl(fn: Callable, *, verbose: bool = True) -> bool:
@@ -319,6 +553,67 @@ def check_gan_losses(fn: Callable, *, verbose: bool = True) -> bool:
         loss_g = -log_sigmoid(fake).mean()
         cases.append(_Case(name, (real, fake), (loss_d, loss_g), hint))
     return _run("GAN losses", fn, cases, verbose=verbose)
+
+
+def check_conv_output_size(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(n, kernel_size, stride, padding, transposed) -> side`` of a square feature map.
+
+    ``n`` is the input's side; with ``transposed=False`` the layer is a convolution
+    (``torch.nn.Conv2d``), with ``transposed=True`` a transposed ("fractionally-strided")
+    convolution (``torch.nn.ConvTranspose2d``). The reference pushes a tensor through PyTorch's
+    convolution (with a fixed zero kernel, so no random number is drawn).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    cases = []
+    for name, (n, k, s, p, transposed), hint in [
+        ("stride-1 convolution, no padding", (8, 3, 1, 0, False),
+         "count the positions a k-wide kernel can take inside the input."),
+        ("stride-2 convolution with padding", (28, 4, 2, 1, False),
+         "padding p adds p pixels on each side of the input, and a stride s moves the kernel s pixels at a time."),
+        ("stride-2 convolution, odd input", (7, 4, 2, 1, False),
+         "a last step that does not fit is dropped: round down with integer division, and return an int."),
+        ("transposed convolution from a 1x1 map", (1, 7, 1, 0, True),
+         "a transposed convolution runs the convolution's size formula backwards: solve it for the input side."),
+        ("stride-2 transposed convolution with padding", (7, 4, 2, 1, True),
+         "in a transposed convolution the padding is cut from the output, on each side."),
+    ]:
+        conv = F.conv_transpose2d if transposed else F.conv2d
+        side = conv(torch.zeros(1, 1, n, n), torch.zeros(1, 1, k, k), stride=s, padding=p).shape[-1]
+        cases.append(_Case(name, (n, k, s, p, transposed), side, hint))
+
+    def same_int(got, expected):
+        return float(got) == expected
+
+    return _run("Convolution output size", fn, cases, compare=same_int, verbose=verbose)
+
+
+def check_conditional_inputs(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(z, x, labels, n_classes) -> (generator_input, discriminator_input)`` of a cGAN.
+
+    ``z`` (N, latent_dim) noise, ``x`` (N, D) images, ``labels`` (N,) integers in
+    [0, n_classes); the inputs are [z, e_y] and [x, e_y], with e_y the one-hot code of the label
+    (eq. (cgan-value): both networks see the label).
+    """
+    rng = np.random.default_rng(13)
+    cases = []
+    for name, labels, n_classes, hint in [
+        ("ten classes, every label present", rng.permutation(10), 10,
+         "G's input is the noise followed by the one-hot label, D's the image followed by the same code "
+         "(the discriminator must see the label too); concatenate along the feature axis (axis=1)."),
+        ("a batch without the highest classes", np.array([0, 3, 1, 4, 2, 0]), 10,
+         "the one-hot code has n_classes entries, whichever labels the batch happens to contain."),
+        ("three classes, repeated labels", np.array([2, 2, 0, 1, 2]), 3,
+         "each row gets a one in the column of its own label and zeros elsewhere, not the label's value."),
+    ]:
+        N = len(labels)
+        z, x = rng.normal(size=(N, 4)), rng.random(size=(N, 6))
+        code = np.zeros((N, n_classes))
+        for row, label in enumerate(labels):
+            code[row, label] = 1.0
+        cases.append(_Case(name, (z, x, labels, n_classes), (np.hstack([z, code]), np.hstack([x, code])), hint))
+    return _run("Conditional GAN inputs", fn, cases, verbose=verbose)
 
 
 #: name -> check, for the instructor page and the tests.

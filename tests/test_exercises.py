@@ -1,6 +1,8 @@
 """genlib.exercises: a correct answer passes, the typical wrong answers fail with a hint, no answer leaks."""
 
+import itertools
 import re
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -10,6 +12,18 @@ from genlib import exercises as ex
 
 
 # --- correct answers, written as a student would ------------------------------------------
+
+def per_decade(milestones):
+    return dict(sorted(Counter(year // 10 * 10 for year, *_ in milestones).items()))
+
+
+def taxonomy(model):
+    if model["formula"]:
+        return "explicit", "tractable" if model["exact"] else "variational" if model["bound"] else "markov chain"
+    if model["samples"]:
+        return "implicit", "markov chain" if model["chain"] else "direct"
+    return "none", "none"
+
 
 def bayes(log_prior, log_lik):
     joint = log_prior + log_lik
@@ -40,6 +54,60 @@ def lda(n_dk, n_kw, n_k, w, alpha, beta):
     return p / p.sum()
 
 
+def bm_neg_energies(W, b):
+    S = np.array(list(itertools.product([0, 1], repeat=len(b))), dtype=float)  # every state
+    return S @ b + 0.5 * ((S @ W) * S).sum(1)
+
+
+def log_partition(W, b):
+    return logsumexp(bm_neg_energies(W, b))
+
+
+def dbn_log_joint(x, hiddens, rbms, log_z, *, recognition=False, with_log_z=True, naive=False):
+    layers = [x, *hiddens]
+    total = 0.0
+    for k in range(len(rbms) - 1):
+        W, b, c = rbms[k]
+        # the generative conditional P(h^k | h^{k+1}), or (a typical mistake) the recognition q(h^{k+1} | h^k)
+        target, a = (layers[k + 1], c + W @ layers[k]) if recognition else (layers[k], b + W.T @ layers[k + 1])
+        if naive:
+            p = 1 / (1 + np.exp(-a))
+            total += (target * np.log(p) + (1 - target) * np.log(1 - p)).sum()
+        else:
+            total += (target * log_expit(a) + (1 - target) * log_expit(-a)).sum()
+    W, b, c = rbms[-1]
+    below, top = layers[-2], layers[-1]
+    return total + below @ b + top @ c + top @ W @ below - (log_z if with_log_z else 0.0)
+
+
+def sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def dbm_mean_field(V, W1, W2, b1, b2, n_iter, *, start_doubling=2.0, sweep_doubling=1.0, parallel=False,
+                   top_down=True):
+    mu1 = sigmoid(b1 + start_doubling * V @ W1.T)
+    mu2 = sigmoid(b2 + mu1 @ W2.T)
+    for _ in range(n_iter):
+        new_mu1 = sigmoid(b1 + sweep_doubling * V @ W1.T + (mu2 @ W2 if top_down else 0.0))
+        mu2 = sigmoid(b2 + (mu1 if parallel else new_mu1) @ W2.T)
+        mu1 = new_mu1
+    return mu1, mu2
+
+
+def bce(X, logits):
+    return -(X * log_expit(logits) + (1 - X) * log_expit(-logits)).sum(1)
+
+
+def conv_size(n, k, s, p, transposed):
+    return (n - 1) * s - 2 * p + k if transposed else (n + 2 * p - k) // s + 1
+
+
+def cgan_inputs(z, x, labels, n_classes):
+    code = np.eye(n_classes)[labels]
+    return np.concatenate([z, code], axis=1), np.concatenate([x, code], axis=1)
+
+
 def free_energy(V, W, b, c):
     return -V @ b - np.logaddexp(0, V @ W.T + c).sum(1)
 
@@ -53,6 +121,14 @@ def gan(real, fake):
 
 
 CORRECT = {
+    "check_milestones_per_decade": per_decade,
+    "check_taxonomy_position": taxonomy,
+    "check_boltzmann_log_partition": log_partition,
+    "check_dbn_log_joint": dbn_log_joint,
+    "check_dbm_mean_field": dbm_mean_field,
+    "check_reconstruction_bce": bce,
+    "check_conv_output_size": conv_size,
+    "check_conditional_inputs": cgan_inputs,
     "check_bayes_posterior": bayes,
     "check_gaussian_log_density": gauss,
     "check_responsibilities": resp,
@@ -66,6 +142,54 @@ CORRECT = {
 # --- typical mistakes ------------------------------------------------------------------------
 
 WRONG = {
+    "check_milestones_per_decade": [
+        lambda ms: dict(sorted(Counter(int(round(m[0], -1)) for m in ms).items())),  # rounds to the nearest ten
+        lambda ms: dict(sorted(Counter(m[0] // 10 for m in ms).items())),  # 196 instead of 1960
+        lambda ms: dict(Counter(m[0] // 10 * 10 for m in ms)),  # not sorted
+        lambda ms: {d: sum(m[0] // 10 * 10 == d for m in ms)  # empty decades listed
+                    for d in range(min(m[0] for m in ms) // 10 * 10, max(m[0] for m in ms) + 1, 10)},
+    ],
+    "check_taxonomy_position": [
+        lambda m: ("explicit", "markov chain") if m["formula"] and m["chain"] else taxonomy(m),  # chain first
+        lambda m: ("explicit", "tractable") if m["formula"] else taxonomy(m),  # every explicit model tractable
+        lambda m: taxonomy(m) if m["formula"] else ("implicit", "markov chain" if m["chain"] else "direct"),
+        # the plain autoencoder filed as implicit
+    ],
+    "check_boltzmann_log_partition": [
+        lambda W, b: log_partition(2 * W, b),  # s'Ws without the 1/2: every pair counted twice
+        lambda W, b: np.log(np.exp(bm_neg_energies(W, b)).sum()),  # exp overflows with large weights
+        lambda W, b: log_partition(W, 0 * b),  # biases forgotten
+    ],
+    "check_dbn_log_joint": [
+        lambda x, hs, rbms, log_z: dbn_log_joint(x, hs, rbms, log_z, recognition=True),  # q instead of P
+        lambda x, hs, rbms, log_z: dbn_log_joint(x, hs, rbms, log_z, with_log_z=False),  # -log Z forgotten
+        lambda x, hs, rbms, log_z: dbn_log_joint(x, hs, rbms, log_z, naive=True),  # log(1 - 1) at large weights
+        lambda x, hs, rbms, log_z: dbn_log_joint(x, hs, [(W, 0 * b, c) for W, b, c in rbms[:-1]] + rbms[-1:],
+                                                 log_z),  # visible biases dropped below the top
+    ],
+    "check_dbm_mean_field": [
+        lambda *args: dbm_mean_field(*args, start_doubling=1.0),  # no doubling at the start
+        lambda *args: dbm_mean_field(*args, parallel=True),  # both layers from the old values
+        lambda *args: dbm_mean_field(*args, top_down=False),  # h^1 ignores h^2 (a DBN's up-pass)
+        lambda *args: dbm_mean_field(*args, sweep_doubling=2.0),  # doubling kept in every sweep
+    ],
+    "check_reconstruction_bce": [
+        lambda X, L: bce(X, L) / X.shape[1],  # averaged over the pixels
+        lambda X, L: -(X * np.log(sigmoid(L)) + (1 - X) * np.log(1 - sigmoid(L))).sum(1),  # log(0) when saturated
+        lambda X, L: bce((X > 0.5).astype(float), L),  # grey levels rounded
+        lambda X, L: ((X - sigmoid(L)) ** 2).sum(1),  # squared error instead
+    ],
+    "check_conv_output_size": [
+        lambda n, k, s, p, t: (n - 1) * s - 2 * p + k if t else (n + 2 * p - k) / s + 1,  # no rounding down
+        lambda n, k, s, p, t: (n - 1) * s - p + k if t else (n + p - k) // s + 1,  # padding on one side only
+        lambda n, k, s, p, t: (n + 2 * p - k) // s + 1,  # the convolution's formula for both
+    ],
+    "check_conditional_inputs": [
+        lambda z, x, y, K: cgan_inputs(z, x, y, int(y.max()) + 1),  # code as wide as the batch's largest label
+        lambda z, x, y, K: (cgan_inputs(z, x, y, K)[0], x),  # the discriminator does not see the label
+        lambda z, x, y, K: tuple(np.concatenate([np.eye(K)[y], a], axis=1) for a in (z, x)),  # label first
+        lambda z, x, y, K: (np.c_[z, y], np.c_[x, y]),  # the label's value instead of its one-hot code
+    ],
     "check_bayes_posterior": [
         lambda lp, ll: lp + ll,  # not normalised
         lambda lp, ll: np.log(np.exp(lp + ll) / np.exp(lp + ll).sum(1, keepdims=True)),  # underflows at -1000
@@ -117,9 +241,14 @@ def test_every_check_is_covered():
 
 @pytest.mark.parametrize("name", sorted(ex.CHECKS))
 def test_reference_answer_passes(name, capsys):
+    import torch
+
+    np_state, torch_state = np.random.get_state()[1].copy(), torch.get_rng_state().clone()
     assert ex.CHECKS[name](CORRECT[name]) is True
     out = capsys.readouterr().out
     assert out.startswith("✓") and "all" in out
+    # a check runs inside the student's notebook: it must not move the global random streams
+    assert np.array_equal(np.random.get_state()[1], np_state) and torch.equal(torch.get_rng_state(), torch_state)
 
 
 @pytest.mark.parametrize("name, index", [(n, i) for n in sorted(WRONG) for i in range(len(WRONG[n]))])
