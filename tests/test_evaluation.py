@@ -244,3 +244,15 @@ def test_evaluate_rejects_bad_input(kwargs, words):
         evaluate(GaussianMixture(2), np.zeros((5, 2)), **kwargs)
     for word in words:
         assert word in str(err.value)
+
+
+def test_evaluate_gaussian_rbm_gets_the_ais_estimate_too():
+    from genlib.energy import GaussianBernoulliRBM
+    from genlib.energy.ais import estimate_log_likelihood
+
+    X = np.random.default_rng(7).normal(size=(200, 3))
+    rbm = GaussianBernoulliRBM(3, 4, n_epochs=2, batch_size=50, random_state=0, device="cpu").fit(X[:150])
+    rep = evaluate(rbm, X[150:], X_train=X[:150], ais_temperatures=200, ais_chains=20, n_samples=0)
+    direct = estimate_log_likelihood(rbm, X[150:], n_temperatures=200, n_chains=20, data=X[:150], random_state=0)
+    assert rep.likelihood_kind == "estimate"
+    assert (rep.log_likelihood, rep.std_err) == pytest.approx(direct)

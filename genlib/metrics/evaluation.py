@@ -244,7 +244,9 @@ def _likelihood(key: str | None, model: Any, X_test: Any, X_train: Any, lengths:
     from ..base import get_info
 
     likelihood = get_info(key).likelihood if key is not None else "none"
-    if key in ("rbm",):
+    if key == "rbm" or (key is None and hasattr(model, "annealing_path") and hasattr(model, "free_energy")):
+        # any RBM (Bernoulli or Gaussian-Bernoulli visible units); the error bar is AIS's error
+        # of log Z alone, since the free energies are exact
         from ..energy.ais import estimate_log_likelihood
 
         ll, se = estimate_log_likelihood(model, X_test, n_temperatures=ais_temperatures, n_chains=ais_chains,
