@@ -152,6 +152,45 @@ def test_cd_step_is_the_documented_update():
     torch.testing.assert_close(rbm.c.detach(), c0 + 0.1 * (ph0 - ph1).mean(0))
 
 
+def _fit_by_cd_step(rbm, X):
+    """What fit does, written with the public cd_step: shuffle with the model's generator, one cd_step per batch."""
+    V = rbm._visible(X)
+    if rbm.n_updates_ == 0:
+        rbm._init_visible_bias(V)                   # the data's log-odds (Hinton, 2010)
+    for epoch in range(rbm.n_epochs):
+        lr = rbm.learning_rate * rbm._lr_factor(epoch, rbm.n_epochs)
+        order = torch.randperm(len(V), generator=rbm._gen())
+        bs = rbm.batch_size
+        errors = [rbm.cd_step(V[order[s:s + bs]], learning_rate=lr) for s in range(0, len(V), bs)]
+        rbm.history_["reconstruction_error"].append(float(torch.tensor(errors, dtype=V.dtype).mean()))
+
+
+@pytest.mark.parametrize("cls,kw", [
+    (BernoulliRBM, dict(k=1, momentum=0.0, weight_decay=0.0, batch_size=100)),      # the benchmark's setting
+    (BernoulliRBM, dict(k=1, batch_size=7)),                                         # ragged last batch
+    (BernoulliRBM, dict(k=3, batch_size=10, dtype=torch.float64)),
+    (BernoulliRBM, dict(persistent=True, n_chains=6, batch_size=9, lr_schedule="linear")),
+    (BernoulliRBM, dict(persistent=True, k=2, batch_size=16, momentum=0.9)),
+    (GaussianBernoulliRBM, dict(batch_size=8)),
+])
+def test_fit_is_cd_step_on_each_mini_batch_bit_for_bit(cls, kw):
+    # fit runs a fused loop in preallocated buffers; it must be exactly cd_step on each shuffled mini-batch,
+    # drawing from the model's generator: the same parameters bit for bit, the same history, and the same
+    # state to continue from (momentum buffers, persistent chains), which the second fit checks.
+    rng = np.random.default_rng(3)
+    X = (rng.random((45, 12)) < 0.3).astype(np.float32) if cls is BernoulliRBM else rng.normal(size=(45, 12))
+    settings = dict(learning_rate=0.05, n_epochs=3, random_state=0, device="cpu") | kw
+    fast, ref = cls(12, 7, **settings), cls(12, 7, **settings)
+    for data in (X, X[:20]):
+        fast.fit(data)
+        _fit_by_cd_step(ref, data)
+        for name in ("W", "b", "c"):
+            assert torch.equal(getattr(fast, name), getattr(ref, name)), name
+        assert fast.history_["reconstruction_error"] == ref.history_["reconstruction_error"]
+        assert fast.n_updates_ == ref.n_updates_
+    assert fast.n_updates_ == 3 * (-(-45 // ref.batch_size) + -(-20 // ref.batch_size))
+
+
 def _bars_and_stripes(n, seed, side=3):
     rng = np.random.default_rng(seed)
     bits = rng.integers(0, 2, (n, side)).astype(float)

@@ -163,10 +163,13 @@ def as_tensor(X: Any, name: str = "X", *, n_features: int | None = None, binary:
         if X.is_complex():
             raise TypeError(f"{name} must be real, got complex dtype {X.dtype}; pass {name}.real if that is meant.")
         T = X.detach().to(device=device, dtype=dtype)
-        if not bool(torch.isfinite(T).all()):
+        # Fast checks first (a 60,000 x 784 input took 0.7 s of CPU time with full-size boolean masks): 0/1 data
+        # is finite, and a finite sum means finite entries. Only a failing input pays for the counts in the messages.
+        ok = _all_binary(T) if binary else bool(torch.isfinite(T.sum()))
+        if not ok and not bool(torch.isfinite(T).all()):
             raise ValueError(f"{name} contains {int(torch.isnan(T).sum())} NaN and {int(torch.isinf(T).sum())} "
                              f"infinite value(s); drop or impute them before calling this.")
-        if binary:
+        if binary and not ok:
             bad = (T != 0) & (T != 1)
             if bool(bad.any()):
                 example = float(T[bad][0])
@@ -183,6 +186,16 @@ def as_tensor(X: Any, name: str = "X", *, n_features: int | None = None, binary:
             raise ValueError(f"{name} has {arr.shape[1]} feature(s) but the model has {n_features} visible units; "
                              f"pass data with {n_features} columns.")
     return torch.as_tensor(arr, dtype=dtype, device=device)
+
+
+def _all_binary(T: torch.Tensor, chunk: int = 1 << 18) -> bool:
+    """Whether every entry of the 2-D ``T`` is 0 or 1, checked ``chunk`` entries at a time (small temporaries)."""
+    rows = max(1, chunk // max(1, T.shape[1]))
+    for s in range(0, T.shape[0], rows):
+        part = T[s:s + rows]
+        if bool(part.ne(0).logical_and_(part.ne(1)).any()):
+            return False
+    return True
 
 
 def bernoulli(p: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

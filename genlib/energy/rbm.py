@@ -304,14 +304,16 @@ class _RBM(SeededModel, nn.Module):
         for epoch in epochs:
             lr = self.learning_rate * self._lr_factor(epoch, self.n_epochs)
             order = torch.randperm(n, generator=gen, device=self.device)
-            errors = []
-            for start in range(0, n, bs):
-                errors.append(self._update(V[order[start:start + bs]], lr, self.k, gen))
-            self.history_["reconstruction_error"].append(float(torch.stack(errors).mean()))
+            errors = self._epoch(V, order, bs, lr, gen)     # _update on V[order[s:s + bs]] for each batch
+            self.history_["reconstruction_error"].append(float(errors.mean()))
             self.history_["learning_rate"].append(lr)
             if callback is not None:
                 callback(self, epoch)
         return self
+
+    def _epoch(self, V: torch.Tensor, order: torch.Tensor, bs: int, lr: float, gen: torch.Generator) -> torch.Tensor:
+        """One pass of :meth:`_update` over the mini-batches ``V[order[s:s + bs]]``; returns each batch's error."""
+        return torch.stack([self._update(V[order[s:s + bs]], lr, self.k, gen) for s in range(0, order.shape[0], bs)])
 
     # ------------------------------------------------------------------ partition function
     def annealing_path(self, data: Any = None, base_bias: Any = None):
@@ -415,6 +417,91 @@ class BernoulliRBM(_RBM):
 
     def _start(self, n, gen):
         return bernoulli(torch.sigmoid(self.b).expand(n, -1), gen)
+
+    @torch.no_grad()
+    def _epoch(self, V, order, bs, lr, gen):
+        """:meth:`_update` batch by batch over one epoch, in preallocated buffers (the fast path of ``fit``).
+
+        Each batch performs exactly the operations of ``_update``: the same matrix products,
+        the same random numbers drawn in the same order, the same update arithmetic. So
+        ``fit`` gives the same parameters, bit for bit, as calling ``cd_step`` on the same
+        batches (tests/test_rbm.py checks it). What goes is overhead, which dominates at the
+        chapter's sizes: no tensor is allocated per batch (products, sigmoids and 0/1 draws
+        are written into ``out=`` buffers; ``torch.lt(u, p, out=h)`` stores the units as
+        floats directly), and the module's attributes are looked up once per epoch.
+        """
+        W, b, c, k, persistent = self.W, self.b, self.c, self.k, self.persistent
+        Wt, D, H = self.W.T, V.shape[1], self.n_hidden
+        batches = order.split(bs)
+        errors = []
+        if persistent and (self._chains is None or self._chains.shape[1] != D):
+            errors.append(self._update(V[batches[0]], lr, k, gen))   # the first batch creates the chains
+            batches = batches[1:]
+        if self._velocity is None or self._velocity[0].shape != W.shape:
+            self._velocity = [torch.zeros_like(p) for p in (W, b, c)]
+        vW, vb, vc = self._velocity
+        momentum, decay = self.momentum, self.weight_decay
+        chains = self._chains.clone() if persistent else None      # advanced in place, stored at the end
+        full = {}                                        # full-size buffers, made once
+        views = {}                                       # batch size -> the buffers cut to that many rows
+
+        def buffers(B):
+            if B not in views:
+                if not full:
+                    m = chains.shape[0] if persistent else bs
+                    for name, rows, cols in (("v0", bs, D), ("u0", bs, H), ("ph0", bs, H), ("h0", bs, H),
+                                             ("mean", bs, D), ("sq", bs, D), ("uh", m, H), ("hk", m, H),
+                                             ("phk", m, H), ("uv", m, D), ("vk", m, D), ("mk", m, D)):
+                        full[name] = torch.empty(rows, cols, device=V.device, dtype=V.dtype)
+                rows = {name: (t if persistent and name in ("uh", "hk", "phk", "uv", "vk", "mk") else t[:B])
+                        for name, t in full.items()}
+                rows["ph0.T"] = rows["ph0"].T
+                rows["phk.T"] = rows["phk"].T
+                views[B] = rows
+            return views[B]
+
+        def gibbs(v, steps, buf):                        # _gibbs, in place on v: h ~ p(h | v), then v ~ p(v | h)
+            for _ in range(steps):
+                torch.lt(torch.rand(buf["uh"].shape, generator=gen, out=buf["uh"]),
+                         torch.addmm(c, v, Wt, out=buf["phk"]).sigmoid_(), out=buf["hk"])
+                torch.lt(torch.rand(buf["uv"].shape, generator=gen, out=buf["uv"]),
+                         torch.addmm(b, buf["hk"], W, out=buf["mk"]).sigmoid_(), out=v)
+            return v
+
+        for idx in batches:
+            B = idx.shape[0]
+            buf = buffers(B)
+            v0 = torch.index_select(V, 0, idx, out=buf["v0"])
+            # Positive phase, eq. (rbm-hidden): p(h | v0), and h0 ~ p(h | v0).
+            ph0 = torch.addmm(c, v0, Wt, out=buf["ph0"]).sigmoid_()
+            h0 = torch.lt(torch.rand(ph0.shape, generator=gen, out=buf["u0"]), ph0, out=buf["h0"])
+            # Negative phase: k Gibbs steps from the persistent chains (PCD) or from the data (CD-k).
+            if persistent:
+                vk = gibbs(chains, k, buf)
+            else:
+                recon = torch.addmm(b, h0, W, out=buf["mean"]).sigmoid_()   # E[v | h0], eq. (rbm-visible)
+                err = torch.sub(v0, recon, out=buf["sq"]).pow_(2).mean()
+                vk = torch.lt(torch.rand(recon.shape, generator=gen, out=buf["uv"]), recon, out=buf["vk"])
+                vk = gibbs(vk, k - 1, buf)
+            phk = torch.addmm(c, vk, Wt, out=buf["phk"]).sigmoid_()
+            # Update, eq. (rbm-gradient), with momentum and weight decay: the arithmetic of _update.
+            M = vk.shape[0]
+            vW.mul_(momentum).addmm_(buf["ph0.T"], v0, alpha=lr / B).addmm_(buf["phk.T"], vk, alpha=-lr / M)
+            if decay:
+                vW.add_(W, alpha=-lr * decay)
+            vb.mul_(momentum).add_(v0.mean(0) - vk.mean(0), alpha=lr)
+            vc.mul_(momentum).add_(ph0.mean(0) - phk.mean(0), alpha=lr)
+            W.add_(vW)
+            b.add_(vb)
+            c.add_(vc)
+            if persistent:                                # monitoring: the first down pass, new parameters
+                recon = torch.addmm(b, h0, W, out=buf["mean"]).sigmoid_()
+                err = torch.sub(v0, recon, out=buf["sq"]).pow_(2).mean()
+            errors.append(err)
+        self.n_updates_ += len(batches)
+        if persistent:
+            self._chains = chains
+        return torch.stack(errors)
 
     def visible_probs(self, h: Any) -> torch.Tensor:
         """p(v_j = 1 | h) for every visible unit, eq. (rbm-visible); shape (n_samples, n_visible)."""
