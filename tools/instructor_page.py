@@ -136,8 +136,10 @@ def render(times: dict | None = None) -> str:
             row += f" {t:.0f} |" if t is not None else " - |"
         lines.append(row)
     if times:
-        lines += ["", f"Execution times were measured by the nbval run of this build ({times.get('_machine', '')}).",
-                  "Each chapter's budget is 90 s on 2 CPU cores."]
+        lines += ["", f"Execution times were measured by the nbval run of this build ({times.get('_machine', '')}, "
+                      f"{times.get('_workers', 1)} chapters at a time). Each chapter's budget is 90 s on 2 CPU cores; "
+                      f"the whole book took {times.get('_wall', 0):.0f} s of wall time (budget 600 s), and the "
+                      f"chapters' times sum to {times.get('_total', 0):.0f} s."]
     else:
         lines += ["", "CI adds each chapter's execution time, measured by its nbval run, to this table in the",
                   "built book (`_build/reports/notebook_times.json`); each chapter's budget is 90 s on 2 CPU cores."]
@@ -165,7 +167,8 @@ def main() -> int:
     times = None
     if args.times:
         report = json.loads(args.times.read_text())
-        times = {**report["chapters"], "_machine": report.get("machine", "")}
+        times = {**report["chapters"], "_machine": report.get("machine", ""), "_workers": report.get("workers", 1),
+                 "_wall": report.get("book_wall_seconds", 0.0), "_total": report.get("total_seconds", 0.0)}
     text = render(times)
     if args.check:
         if PAGE.read_text() != text:
