@@ -99,3 +99,13 @@ def test_instructor_page_is_current():
     run = subprocess.run([sys.executable, str(ROOT / "tools" / "instructor_page.py"), "--check"],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_glossary_terms_are_linked_at_first_use():
+    """Every chapter links each glossary entry it uses, at its first use (tools/glossary_links.py)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "glossary_links.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
