@@ -40,6 +40,11 @@ __all__ = [
     "check_gan_losses",
     "check_conv_output_size",
     "check_conditional_inputs",
+    "check_log_mean_exp",
+    "check_bits_per_symbol",
+    "check_parzen_log_density",
+    "check_nearest_neighbour_ratio",
+    "check_roc_auc",
     "CHECKS",
 ]
 
@@ -614,6 +619,159 @@ def check_conditional_inputs(fn: Callable, *, verbose: bool = True) -> bool:
             code[row, label] = 1.0
         cases.append(_Case(name, (z, x, labels, n_classes), (np.hstack([z, code]), np.hstack([x, code])), hint))
     return _run("Conditional GAN inputs", fn, cases, verbose=verbose)
+
+
+# --- Part 4: evaluating generative models ------------------------------------------------
+
+def check_log_mean_exp(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(log_w) -> log (1/k) sum_j exp(log_w[:, j])``, the importance-weighted bound.
+
+    ``log_w`` (n, k) holds the log importance weights log p(x_i, z_ij) - log q(z_ij | x_i) of
+    k draws for each of n points; the answer, shape (n,), is the bound L_k of each point. The
+    reference shifts moderate weights by a constant c, using log mean exp(w + c) = c + log mean exp(w).
+    """
+    rng = np.random.default_rng(14)
+    cases = []
+    for name, n, k, offset, hint in [
+        ("five weights per point", 3, 5, 0.0,
+         "L_k = log((1/k) sum_j exp(log w_ij)): every weight counts, not only the largest; one value per point "
+         "(reduce over axis=1)."),
+        ("a hundred weights per point", 4, 100, 0.0,
+         "the bound averages the weights: log of the mean, which is the log of the sum minus log k."),
+        ("log-weights near -1000", 3, 10, -1000.0,
+         "exp(-1000) underflows to 0 and log(0) = -inf: factor out each row's largest log-weight before "
+         "exponentiating (logsumexp)."),
+        ("log-weights near +800", 3, 10, 800.0,
+         "exp(800) overflows to inf: factor out each row's largest log-weight before exponentiating (logsumexp)."),
+    ]:
+        moderate = 2.0 * rng.normal(size=(n, k))
+        cases.append(_Case(name, (moderate + offset,), np.log(np.mean(np.exp(moderate), axis=1)) + offset, hint))
+    return _run("Importance-weighted bound: log-mean-exp", fn, cases, verbose=verbose)
+
+
+def check_bits_per_symbol(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(log_likelihood_nats, n_symbols) -> bits per symbol`` of a held-out corpus.
+
+    ``log_likelihood_nats`` (S,) holds the natural-log likelihood log p(x) of each of S sequences,
+    ``n_symbols`` (S,) their lengths; the answer is the float -sum(log p) / (sum(lengths) ln 2),
+    the average code length in bits of one symbol of the corpus.
+    """
+    rng = np.random.default_rng(15)
+    lengths = rng.integers(5, 200, size=6)
+    cases = []
+    for name, n_symbols, ll, hint in [
+        ("one sequence, uniform over four symbols", np.array([100]), np.array([100 * np.log(0.25)]),
+         "a bit is a base-2 unit: -log2 p = -(log p in nats) / ln 2, then divide by the number of symbols; "
+         "bits per symbol are a positive cost."),
+        ("ten sequences of equal length", np.full(10, 50), rng.uniform(-120.0, -60.0, size=10),
+         "add the log-likelihoods of all sequences and divide by the total number of symbols; 1 bit = ln 2 nats."),
+        ("sequences of different lengths", lengths, -lengths * rng.uniform(1.0, 3.0, size=6),
+         "a long sequence weighs more than a short one: divide the corpus's total log-likelihood by its total "
+         "number of symbols, do not average the rates of the sequences."),
+    ]:
+        cases.append(_Case(name, (ll, n_symbols), -float(np.sum(ll)) / float(np.sum(n_symbols)) / np.log(2.0), hint))
+    return _run("Bits per symbol", fn, cases, verbose=verbose)
+
+
+def check_parzen_log_density(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(samples, X, bandwidth) -> log p(x)`` for each row of X (shape (len(X),)).
+
+    p is the Parzen window on ``samples`` (N, d): p(x) = (1/N) sum_i N(x | s_i, h^2 I) with
+    h = ``bandwidth``. The reference sums SciPy's Gaussian densities one kernel at a time
+    (log-densities and ``logsumexp`` for the narrow kernel, whose densities underflow).
+    """
+    from scipy.special import logsumexp
+    from scipy.stats import multivariate_normal
+
+    rng = np.random.default_rng(16)
+    cases = []
+    for name, N, d, h, hint in [
+        ("1-D, three samples", 3, 1, 0.5,
+         "p(x) is the mean of N Gaussian kernels, one centred on each sample: log (1/N) sum_i N(x | s_i, h^2 I), "
+         "with its -log N."),
+        ("2-D, five samples", 5, 2, 0.3,
+         "each kernel is a normalised Gaussian with variance h^2 per coordinate: the normaliser "
+         "(2 pi h^2)^(d/2) and the exponent -||x - s_i||^2 / (2 h^2)."),
+        ("5-D, a wide kernel", 8, 5, 2.0,
+         "the bandwidth h is a standard deviation: use h^2 in the exponent and the normaliser, and the power "
+         "d/2 with d = X.shape[1]."),
+        ("3-D, a narrow kernel", 6, 3, 0.01,
+         "exp(-||x - s||^2 / (2 h^2)) underflows to 0 for a narrow kernel and log(0) = -inf: sum the kernels "
+         "in log space with logsumexp."),
+    ]:
+        samples = rng.random(size=(N, d))
+        X = rng.random(size=(4, d))
+        kernels = [multivariate_normal(s, h**2 * np.eye(d)) for s in samples]
+        if h > 0.1:  # brute force: the plain average of the N densities
+            expected = np.log(np.mean([k.pdf(X).reshape(-1) for k in kernels], axis=0))
+        else:
+            expected = logsumexp([k.logpdf(X).reshape(-1) for k in kernels], axis=0) - np.log(N)
+        cases.append(_Case(name, (samples, X, h), expected, hint))
+    return _run("Parzen-window log-density", fn, cases, verbose=verbose)
+
+
+def check_nearest_neighbour_ratio(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(samples, X_train, X_test) -> ratio``, the memorisation check.
+
+    ratio = median over samples of the Euclidean distance to the nearest row of ``X_train``,
+    divided by the same median for the rows of ``X_test``. The reference measures every pair
+    of points one at a time.
+    """
+    import math
+    import statistics
+
+    def median_nearest(points, train):
+        return statistics.median(min(math.dist(p, t) for t in train) for p in points)
+
+    rng = np.random.default_rng(17)
+    cases = []
+    for name, d, (n_samples, n_train, n_test), hint in [
+        ("2-D, a few points", 2, (5, 6, 4),
+         "for each sample, the Euclidean distance to its nearest training point; the same for each test point; "
+         "divide the median of the first by the median of the second."),
+        ("samples near copies of training points", 3, (8, 8, 7),
+         "measure both sets against the training set: a point's nearest neighbour in its own set is itself, "
+         "at distance 0."),
+        ("10-D, one sample far away", 10, (9, 12, 6),
+         "use medians: one far-away sample must not move the ratio, and Euclidean distances, with the square "
+         "root (squared distances square the ratio)."),
+    ]:
+        X_train, X_test = rng.normal(size=(n_train, d)), rng.normal(size=(n_test, d))
+        if "copies" in name:
+            samples = X_train[rng.integers(0, n_train, n_samples)] + 0.05 * rng.normal(size=(n_samples, d))
+        else:
+            samples = rng.normal(size=(n_samples, d))
+        if "far" in name:
+            samples[0] += 100.0
+        expected = median_nearest(samples, X_train) / median_nearest(X_test, X_train)
+        cases.append(_Case(name, (samples, X_train, X_test), expected, hint))
+    return _run("Nearest-neighbour ratio", fn, cases, verbose=verbose)
+
+
+def check_roc_auc(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(scores_normal, scores_anomalous) -> AUC`` of an anomaly score (higher = more anomalous).
+
+    AUC = P(s_a > s_n) + P(s_a = s_n) / 2 for a random anomalous score s_a and a random normal
+    score s_n. The reference is scikit-learn's ``roc_auc_score``.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(18)
+    cases = []
+    for name, normal, anomalous, hint in [
+        ("well separated scores", rng.normal(size=6), rng.normal(2.0, 1.0, size=6),
+         "the AUC is the probability that a random anomalous point scores higher than a random normal one: "
+         "compare every anomalous score with every normal score, not with a threshold."),
+        ("overlapping scores, unequal sizes", rng.normal(size=9), rng.normal(0.5, 1.0, size=5),
+         "a higher score means more anomalous: count the pairs in which the anomalous score is the larger, "
+         "out of n_normal * n_anomalous pairs."),
+        ("integer scores with ties", rng.integers(0, 4, size=12).astype(float),
+         rng.integers(1, 5, size=10).astype(float),
+         "a tie is a coin flip: it counts as half a pair, AUC = P(s_a > s_n) + P(s_a = s_n) / 2."),
+    ]:
+        labels = np.r_[np.zeros(len(normal)), np.ones(len(anomalous))]
+        cases.append(_Case(name, (normal, anomalous), float(roc_auc_score(labels, np.r_[normal, anomalous])), hint))
+    return _run("ROC AUC of an anomaly score", fn, cases, verbose=verbose)
 
 
 #: name -> check, for the instructor page and the tests.

@@ -120,6 +120,40 @@ def gan(real, fake):
     return -(log_expit(real).mean() + log_expit(-fake).mean()), -log_expit(fake).mean()
 
 
+def log_mean_exp(log_w):
+    top = log_w.max(axis=1, keepdims=True)
+    return top[:, 0] + np.log(np.exp(log_w - top).mean(axis=1))
+
+
+def bits_per_symbol(log_lik, n_symbols):
+    return -np.sum(log_lik) / (np.sum(n_symbols) * np.log(2))
+
+
+def sq_dist(A, B):
+    return ((A[:, None, :] - B[None, :, :]) ** 2).sum(-1)
+
+
+def parzen(samples, X, h, *, normaliser=True, mean=True, variance=None, naive=False):
+    var = h**2 if variance is None else variance
+    a = -sq_dist(X, samples) / (2 * var)
+    log_sum = np.log(np.exp(a).sum(1)) if naive else logsumexp(a, axis=1)
+    return (log_sum - (np.log(len(samples)) if mean else 0.0)
+            - (X.shape[1] / 2 * np.log(2 * np.pi * var) if normaliser else 0.0))
+
+
+def nn_ratio(samples, X_train, X_test, *, summary=np.median, squared=False, own_set=False):
+    def nearest(A, B):
+        return np.sqrt(sq_dist(A, B)).min(1) ** (2 if squared else 1)
+
+    ref = X_test if own_set else X_train  # own_set: the test points against themselves (distance 0)
+    return summary(nearest(samples, X_train)) / summary(nearest(X_test, ref))
+
+
+def roc_auc(normal, anomalous, *, tie=0.5):
+    diff = anomalous[:, None] - normal[None, :]
+    return ((diff > 0) + tie * (diff == 0)).mean()
+
+
 CORRECT = {
     "check_milestones_per_decade": per_decade,
     "check_taxonomy_position": taxonomy,
@@ -137,6 +171,11 @@ CORRECT = {
     "check_rbm_free_energy": free_energy,
     "check_gaussian_kl": kl,
     "check_gan_losses": gan,
+    "check_log_mean_exp": log_mean_exp,
+    "check_bits_per_symbol": bits_per_symbol,
+    "check_parzen_log_density": parzen,
+    "check_nearest_neighbour_ratio": nn_ratio,
+    "check_roc_auc": roc_auc,
 }
 
 # --- typical mistakes ------------------------------------------------------------------------
@@ -231,6 +270,34 @@ WRONG = {
         lambda r, f: (gan(r, f)[0], np.log1p(-1 / (1 + np.exp(-f))).mean()),  # saturating G loss
         lambda r, f: (-(np.log(1 / (1 + np.exp(-r))).mean() + np.log(1 - 1 / (1 + np.exp(-f))).mean()),
                       -np.log(1 / (1 + np.exp(-f))).mean()),  # naive sigmoid: inf at large logits
+    ],
+    "check_log_mean_exp": [
+        lambda lw: np.log(np.exp(lw).mean(1)),  # exp overflows (or underflows) at extreme log-weights
+        lambda lw: logsumexp(lw, axis=1),  # the 1/k forgotten
+        lambda lw: lw.max(1),  # the largest weight instead of the average
+    ],
+    "check_bits_per_symbol": [
+        lambda ll, n: -np.sum(ll) / np.sum(n) / np.log(10),  # decimal digits, not bits
+        lambda ll, n: np.sum(ll) / (np.sum(n) * np.log(2)),  # sign: a negative cost
+        lambda ll, n: -np.sum(ll) / np.sum(n) * np.log(2),  # multiplied by ln 2
+        lambda ll, n: np.mean(-ll / (n * np.log(2))),  # the mean of per-sequence rates
+    ],
+    "check_parzen_log_density": [
+        lambda S, X, h: parzen(S, X, h, normaliser=False),  # the Gaussian's normaliser forgotten
+        lambda S, X, h: parzen(S, X, h, mean=False),  # a sum of kernels, no -log N
+        lambda S, X, h: parzen(S, X, h, variance=h),  # h used as the variance
+        lambda S, X, h: parzen(S, X, h, naive=True),  # exp underflows for a narrow kernel
+    ],
+    "check_nearest_neighbour_ratio": [
+        lambda S, tr, te: nn_ratio(S, tr, te, summary=np.mean),  # means: one outlier moves them
+        lambda S, tr, te: nn_ratio(S, tr, te, squared=True),  # squared distances
+        lambda S, tr, te: nn_ratio(S, tr, te, own_set=True),  # test points against themselves
+    ],
+    "check_roc_auc": [
+        lambda n, a: roc_auc(n, a, tie=0.0),  # ties ignored
+        lambda n, a: roc_auc(a, n),  # direction reversed
+        lambda n, a: (lambda t: ((a > t).sum() + (n <= t).sum()) / (len(a) + len(n)))(
+            np.median(np.r_[n, a])),  # accuracy at a threshold
     ],
 }
 
