@@ -19,8 +19,6 @@ from genlib.energy.ais import (
 )
 from genlib.energy.gibbs import make_generator
 
-torch.set_num_threads(1)  # tiny tensors: avoid oversubscription when test workers share the cores
-
 
 def _random_rbm(nv, nh, std, seed):
     rbm = BernoulliRBM(nv, nh, init_std=std, random_state=seed, device="cpu", dtype=torch.float64)

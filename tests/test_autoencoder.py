@@ -13,14 +13,6 @@ from genlib.datasets import load_digits
 from genlib.neural import Autoencoder
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def digits():
     X, y = load_digits()

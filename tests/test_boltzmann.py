@@ -11,7 +11,6 @@ from genlib.energy.boltzmann import bm_energy
 from genlib.energy.gibbs import all_binary_states, sequential_gibbs_sweep, make_generator, total_variation
 
 # Tiny tensors: one thread avoids oversubscription when several test workers share the cores.
-torch.set_num_threads(1)
 
 
 def _model(nv=3, nh=2, std=1.0, seed=0, **kw):

@@ -11,8 +11,6 @@ from genlib.energy.ais import log_partition
 from genlib.energy.dbm import pretrain_rbm
 from genlib.energy.gibbs import total_variation
 
-torch.set_num_threads(1)
-
 
 def _states(n):
     return np.array(list(itertools.product([0, 1], repeat=n)), dtype=float)

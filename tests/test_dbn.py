@@ -10,8 +10,6 @@ import torch
 from genlib.energy import DeepBeliefNetwork
 from genlib.energy.dbn import train_classifier
 
-torch.set_num_threads(1)
-
 
 def _states(n):
     return np.array(list(itertools.product([0, 1], repeat=n)), dtype=float)

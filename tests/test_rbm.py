@@ -10,8 +10,6 @@ from scipy import integrate
 from genlib.energy import BernoulliRBM, GaussianBernoulliRBM
 from genlib.energy.gibbs import all_binary_states, make_generator, total_variation
 
-torch.set_num_threads(1)  # tiny tensors: avoid oversubscription when test workers share the cores
-
 
 def _rbm(nv=4, nh=3, std=1.0, seed=0, cls=BernoulliRBM, **kw):
     rbm = cls(nv, nh, init_std=std, random_state=seed, device="cpu", dtype=torch.float64, **kw)

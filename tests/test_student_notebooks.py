@@ -23,20 +23,10 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import edition  # noqa: E402
 import student_notebooks as sn  # noqa: E402
+from test_book import _toc_files  # noqa: E402  (reads _toc.yml independently of the tools)
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 
-
-def _toc_files(node):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("file", "root") and isinstance(value, str):
-                yield value
-            else:
-                yield from _toc_files(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _toc_files(item)
 
 
 # every notebook in the table of contents, however nested (the tool's own reader is not used)

@@ -12,15 +12,6 @@ from genlib.neural.training import (as_tensor, make_generator, rand, randn, rese
                                     train)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # tiny networks: one thread avoids oversubscribing the 2 CI cores
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 class Mean(torch.nn.Module):
     """loss(x) = mean ||x - theta||^2, minimised by the data mean."""
 

@@ -16,14 +16,6 @@ from genlib.neural.training import make_generator
 from genlib.neural.vae import gaussian_kl, log_bernoulli, log_normal, log_standard_normal
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def binary_digits():
     X, _ = load_digits(binary=True)

@@ -17,14 +17,6 @@ from genlib.neural.training import make_generator
 from genlib.neural.vaegan import VAEGAN, feature_reconstruction_loss, image_sharpness, vaegan_discriminator_loss
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def digits():
     X, _ = load_digits()  # grey levels in [0, 1]

@@ -199,6 +199,16 @@ def _check_hidden(hidden: Any, name: str = "hidden") -> tuple[int, ...]:
 # The two networks of the plain GAN
 # --------------------------------------------------------------------------------------
 
+
+def check_betas(betas: Any) -> tuple[float, float]:
+    """Adam's ``betas`` as a pair of floats in [0, 1], or a ValueError that shows the form."""
+    try:
+        b1, b2 = betas
+    except (TypeError, ValueError):
+        raise ValueError(f"betas must be a pair (beta1, beta2) for Adam, e.g. (0.5, 0.999), got {betas!r}.") from None
+    return (check_float(b1, "betas[0]", minimum=0.0, maximum=1.0),
+            check_float(b2, "betas[1]", minimum=0.0, maximum=1.0))
+
 class MLPGenerator(nn.Module):
     """G: z (B, latent_dim) -> x (B, n_features); ReLU hidden layers, linear output."""
 
@@ -243,12 +253,7 @@ class _AdversarialNet(nn.Module):
         self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         self.lr_d = check_float(lr_d, "lr_d", minimum=0.0, strict=True)
         self.lr_g = check_float(lr_g, "lr_g", minimum=0.0, strict=True)
-        try:
-            b1, b2 = betas
-        except (TypeError, ValueError):
-            raise ValueError(f"betas must be a pair (beta1, beta2) for Adam, e.g. (0.5, 0.999), got {betas!r}.") from None
-        self.betas = (check_float(b1, "betas[0]", minimum=0.0, maximum=1.0),
-                      check_float(b2, "betas[1]", minimum=0.0, maximum=1.0))
+        self.betas = check_betas(betas)
         self.loss = check_option(loss, "loss", LOSSES)
         self.d_steps = check_int(d_steps, "d_steps", minimum=1)
         torch_generator(random_state)  # validate now, not at fit

@@ -55,7 +55,7 @@ import torch
 from torch.nn import functional as F
 
 from .._validation import check_array, check_float, check_int
-from .gan import MLPDiscriminator, _check_hidden as _check_disc_hidden, generator_loss
+from .gan import MLPDiscriminator, _check_hidden as _check_disc_hidden, check_betas, generator_loss
 from .training import randn, reset_parameters
 from .vae import VAE, gaussian_kl
 
@@ -214,12 +214,7 @@ class VAEGAN(VAE):
             raise ValueError("pixel_weight and feature_weight are both 0: the encoder would learn nothing but the "
                              "prior; give one of them a positive weight (the VAE: pixel_weight=1).")
         self.lr_d = None if lr_d is None else check_float(lr_d, "lr_d", minimum=0.0, strict=True)
-        try:
-            b1, b2 = betas
-        except (TypeError, ValueError):
-            raise ValueError(f"betas must be a pair (beta1, beta2) for Adam, e.g. (0.5, 0.999), got {betas!r}.") from None
-        self.betas = (check_float(b1, "betas[0]", minimum=0.0, maximum=1.0),
-                      check_float(b2, "betas[1]", minimum=0.0, maximum=1.0))
+        self.betas = check_betas(betas)
         # Dis: x -> logit; its weights come from the same generator, after the VAE's
         self.discriminator = MLPDiscriminator(self.n_input, self.disc_hidden)
         reset_parameters(self.discriminator, self._generator)
