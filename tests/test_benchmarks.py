@@ -1,0 +1,48 @@
+"""Tests of the benchmark scripts' own logic (not their results): the RBM quality cases' schedules.
+
+The benchmarks themselves run for minutes to hours and are not part of the test suite; what is
+tested here is the arithmetic that decides how they spend their budget.
+"""
+
+import pytest
+
+rbm = pytest.importorskip("benchmarks.rbm", reason="benchmarks/ is not here (installed wheel)")
+
+
+@pytest.mark.parametrize("n_epochs", [2, 3, 10, 51, 400])
+def test_cd25_raises_k_from_1_to_25_over_the_first_half_then_keeps_it(n_epochs):
+    ks = [rbm.k_schedule("CD-25", e, n_epochs) for e in range(n_epochs)]
+    assert ks[0] == 1
+    assert all(a <= b for a, b in zip(ks, ks[1:])), "k must never decrease"
+    assert set(ks) <= set(range(1, 26))
+    half = max(1, n_epochs // 2)
+    assert all(k == 25 for k in ks[half:]), "k is 25 from half-way on"
+    if n_epochs >= 50:
+        assert ks[half // 2] in range(11, 15), "the ramp is linear"
+
+
+@pytest.mark.parametrize("method", ["CD-1", "PCD"])
+def test_other_methods_keep_their_k(method):
+    assert {rbm.k_schedule(method, e, 100) for e in range(100)} == {1}
+
+
+def _predicted_seconds(method, first, second, n):
+    """Brute force: the cost model of plan_epochs, summed epoch by epoch."""
+    base = 6 if rbm.RECIPES[method]["persistent"] else 5
+    unit = second / (7 if method == "CD-25" else base)
+    return first + second + sum(unit * (base + 2 * (rbm.k_schedule(method, e, n) - 1)) for e in range(2, n))
+
+
+@pytest.mark.parametrize("method, first, second, minutes", [
+    ("PCD", 10.0, 5.0, 1.0), ("PCD", 9.0, 8.0, 55.0), ("CD-1", 4.0, 3.5, 10.0), ("CD-25", 6.0, 8.0, 55.0),
+    ("CD-25", 0.5, 0.6, 0.3)])
+def test_planned_epochs_are_the_most_that_fit_the_budget(method, first, second, minutes):
+    n = rbm.plan_epochs(method, first, second, minutes, cap=10_000)
+    budget = 0.93 * minutes * 60
+    assert n >= 2
+    assert _predicted_seconds(method, first, second, n) <= budget + 1e-9
+    assert _predicted_seconds(method, first, second, n + 1) > budget
+
+
+def test_plan_respects_the_epoch_cap():
+    assert rbm.plan_epochs("PCD", 1.0, 1.0, 60.0, cap=50) == 50
