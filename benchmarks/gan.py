@@ -19,6 +19,7 @@ Run from the repository root with the course MNIST file in ``$GENLIB_DATA`` (def
 ``../shared/data``)::
 
     python -m benchmarks.gan --quick     # < 1 minute on a CPU: checks the script (small subset, few steps)
+    python -m benchmarks.gan --cpu       # full data and evaluation, training cut to ~30 min on 2 CPU cores
     python -m benchmarks.gan             # the full budget: ~20,000 GAN steps each; use a GPU
 """
 
@@ -37,19 +38,23 @@ from genlib.datasets import load_mnist
 from genlib.metrics import DigitClassifier, frechet_distance, precision_recall
 from genlib.metrics.classifier import digit_classifier
 
-#: The budgets of the full run and of --quick.
-FULL = dict(n_eval=10_000, n_train=50_000, dcgan_steps=20_000, cgan_steps=30_000, vae_epochs=50,
-            batch_size=128, clf_subset=None)
-QUICK = dict(n_eval=500, n_train=2_000, dcgan_steps=20, cgan_steps=40, vae_epochs=1,
-             batch_size=64, clf_subset=5_000)
+#: The budgets of the full run (a GPU), of --cpu (the full data and evaluation, with the training cut to
+#: about half an hour on 2 CPU cores: a narrower DCGAN and fewer steps) and of --quick (checks the script).
+FULL = dict(n_eval=10_000, n_train=50_000, dcgan_steps=20_000, dcgan_filters=64, cgan_steps=30_000, vae_epochs=50,
+            batch_size=128, clf_subset=None, preset="full")
+CPU = dict(FULL, dcgan_steps=3_000, dcgan_filters=32, cgan_steps=10_000, vae_epochs=20, preset="cpu")
+QUICK = dict(n_eval=500, n_train=2_000, dcgan_steps=20, dcgan_filters=64, cgan_steps=40, vae_epochs=1,
+             batch_size=64, clf_subset=5_000, preset="quick")
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes; finishes in under a minute")
+    parser.add_argument("--cpu", action="store_true", help="full data, training cut to ~30 minutes on 2 CPU cores")
     parser.add_argument("--out", type=Path, default=None, help="results file (default benchmarks/results/gan.json)")
     parser.add_argument("--device", default="auto", help="'auto' (CUDA when available), 'cpu' or 'cuda'")
     parser.add_argument("--models", default="dcgan,cgan,vae", help="comma-separated: dcgan, cgan, vae")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     return parser.parse_args()
 
 
@@ -80,7 +85,12 @@ def batched_samples(model, n, device, **kw) -> np.ndarray:
 
 def main() -> None:
     args = parse_args()
-    budget = QUICK if args.quick else FULL
+    budget = QUICK if args.quick else CPU if args.cpu else FULL
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        torch.set_num_threads(args.threads)
+        threadpool_limits(args.threads)      # the classifier's BLAS too
     device = torch.device("cuda" if (args.device == "auto" and torch.cuda.is_available()) else
                           ("cpu" if args.device == "auto" else args.device))
     models = set(args.models.split(","))
@@ -109,7 +119,7 @@ def main() -> None:
     if "dcgan" in models:
         from genlib.neural import DCGAN
 
-        model = DCGAN(image_size=28, latent_dim=100, n_filters=64, n_steps=budget["dcgan_steps"],
+        model = DCGAN(image_size=28, latent_dim=100, n_filters=budget["dcgan_filters"], n_steps=budget["dcgan_steps"],
                       batch_size=budget["batch_size"], random_state=0)
         t0 = time.perf_counter()
         model.fit(X_gpu.reshape(-1, 1, 28, 28))
@@ -119,7 +129,8 @@ def main() -> None:
         cases.append(_common.case(
             "DCGAN 28x28: Fréchet distance vs real-vs-real floor", q, floor, ratio=ratio,
             target="Fréchet distance <= 2 x real-vs-real floor", met=bool(ratio <= 2.0),
-            budget={"device": str(device), "steps": budget["dcgan_steps"], "batch_size": budget["batch_size"],
+            budget={"device": str(device), "preset": budget["preset"], "n_filters": budget["dcgan_filters"],
+                    "threads": torch.get_num_threads(), "steps": budget["dcgan_steps"], "batch_size": budget["batch_size"],
                     "epochs": budget["dcgan_steps"] * budget["batch_size"] / n_train, "train_seconds": seconds},
             reference="Radford et al. (2016), radford2016; architecture rules of the DCGAN chapter", **common))
 
@@ -141,7 +152,8 @@ def main() -> None:
             preds.append(clf.predict(np.clip(x, 0, 1)))
         acc = float(np.mean(np.concatenate(preds) == labels))
         q["label_accuracy"] = acc
-        budget_row = {"device": str(device), "steps": budget["cgan_steps"], "batch_size": budget["batch_size"],
+        budget_row = {"device": str(device), "preset": budget["preset"], "threads": torch.get_num_threads(),
+                      "steps": budget["cgan_steps"], "batch_size": budget["batch_size"],
                       "epochs": budget["cgan_steps"] * budget["batch_size"] / n_train, "train_seconds": seconds}
         cases.append(_common.case(
             "CGAN 784: label accuracy of class-conditional samples", q, {"label_accuracy": clf_acc},
@@ -161,7 +173,9 @@ def main() -> None:
             model.fit(X_gpu, epochs=budget["vae_epochs"], batch_size=budget["batch_size"], lr=1e-3)
             seconds = time.perf_counter() - t0
             row = sample_quality(clf, real_feats, batched_samples(model, n_eval, device, mean=True))
-            extra = {"budget": {"device": str(device), "epochs": budget["vae_epochs"], "train_seconds": seconds},
+            extra = {"budget": {"device": str(device), "preset": budget["preset"], "threads": torch.get_num_threads(),
+                                "epochs": budget["vae_epochs"],
+                                "train_seconds": seconds},
                      "note": "decoder means E[x|z] (the smooth images usually shown)"}
         except Exception as exc:  # the VAE is another chapter's model: report, do not fail the GAN benchmark
             extra = {"note": f"VAE unavailable: {type(exc).__name__}: {exc}"}
