@@ -146,8 +146,9 @@ def main() -> None:
              "train_final_loss": model.history_["loss"][-1]},
             {"source": "burda2016", "test_log_likelihood": PUBLISHED[name]},
             target=target, met=None if quick else bool(ll >= PUBLISHED[name]),
-            budget={"device": str(device), "train_minutes": minutes, "eval_minutes": eval_minutes,
-                    "epochs": n_epochs, "batch_size": args.batch_size, "n_train": len(train_x),
+            budget={"device": str(device), "threads": torch.get_num_threads(), "minutes": minutes,
+                    "train_minutes": minutes, "eval_minutes": eval_minutes, "stages": stages,
+                    "stages_of_paper": 8, "epochs": n_epochs, "batch_size": args.batch_size, "n_train": len(train_x),
                     "n_test": len(test_x), "seconds_per_epoch": minutes * 60 / n_epochs},
         ))
         print(f"{name}: test log-likelihood {ll:.2f} nats (ELBO {elbo:.2f}) after {n_epochs} epochs, "
