@@ -216,7 +216,7 @@ def quality_case(method: str, train: np.ndarray, test: np.ndarray, *, n_hidden: 
     Xt = torch.as_tensor(train, device=rbm.device)
     planned = epochs
     t0 = time.perf_counter()
-    epoch_seconds, ks = [], []
+    epoch_seconds = []
     epoch = 0
     while epoch < (planned or max_epochs):
         n = planned or max_epochs
@@ -226,14 +226,12 @@ def quality_case(method: str, train: np.ndarray, test: np.ndarray, *, n_hidden: 
         t = time.perf_counter()
         rbm.fit(Xt)
         epoch_seconds.append(time.perf_counter() - t)
-        ks.append(rbm.k)
         epoch += 1
         if planned is None and epoch == 2:
             planned = plan_epochs(method, *epoch_seconds, max_minutes, max_epochs)
         if (time.perf_counter() - t0) / 60 > max_minutes:
             break
     minutes = (time.perf_counter() - t0) / 60
-    rbm.learning_rate = recipe["learning_rate"]
     t1 = time.perf_counter()
     log_z, se = log_partition(rbm, n_temperatures=n_temperatures, n_chains=n_chains, data=train, random_state=0)
     with torch.no_grad():
@@ -248,7 +246,7 @@ def quality_case(method: str, train: np.ndarray, test: np.ndarray, *, n_hidden: 
                          "epochs": epoch, "planned_epochs": planned, "max_minutes": max_minutes,
                          "mean_epoch_seconds": float(np.mean(epoch_seconds))},
               "hyper_parameters": {"k": "1 -> 25 over the first half, then 25" if method == "CD-25" else recipe["k"],
-                                   "k_last": ks[-1], "persistent": recipe["persistent"],
+                                   "k_last": rbm.k, "persistent": recipe["persistent"],
                                    "learning_rate": recipe["learning_rate"],
                                    "lr_schedule": "linear to zero over the planned epochs",
                                    "momentum": "0.5 for 5 epochs, then 0.9", "weight_decay": 2e-4,
