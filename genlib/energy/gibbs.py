@@ -10,13 +10,15 @@ pieces:
 - :func:`all_binary_states` enumerates the ``2**n`` binary vectors of small models;
 - :func:`sequential_gibbs_sweep` updates the units of a fully connected Boltzmann
   machine one at a time (the Gibbs sampler of the Boltzmann-machine chapter);
-- :func:`total_variation` compares an empirical distribution with an exact one.
+- :func:`total_variation` compares an empirical distribution with an exact one;
+- :func:`cpu_threads_for` runs small mini-batch loops on one CPU thread.
 
 Everything here is plain functions on tensors, so tests and chapters can call them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 from typing import Any
 
@@ -36,7 +38,35 @@ __all__ = [
     "sequential_gibbs_sweep",
     "total_variation",
     "states_to_index",
+    "cpu_threads_for",
+    "SINGLE_THREAD_MAX_MACS",
 ]
+
+#: Mini-batch products of fewer multiply-adds than this (B x D x H) run on one CPU thread: measured on
+#: 2 cores (benchmarks/rbm.py), a second thread gains nothing at 100 x 64 x 256 (1.6 M) and loses
+#: several times over when another library's thread pool (scikit-learn's OpenBLAS, a second pytest
+#: worker) holds the other core, while from about 5 M multiply-adds up the second thread pays.
+SINGLE_THREAD_MAX_MACS = 1 << 22
+
+
+@contextlib.contextmanager
+def cpu_threads_for(macs: int, device: torch.device):
+    """Context that runs torch on one CPU thread while a loop's products are small (< ``SINGLE_THREAD_MAX_MACS``).
+
+    ``macs`` is the multiply-adds of one mini-batch product (B x D x H). On a GPU, or when the
+    products are large, or torch already uses one thread, it does nothing. The previous thread
+    count comes back on exit, also after an error. ``torch.set_num_threads`` is process-wide, so
+    other Python threads running torch meanwhile see one thread too.
+    """
+    before = torch.get_num_threads()
+    if device.type != "cpu" or macs >= SINGLE_THREAD_MAX_MACS or before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def resolve_device(device: Any = "auto") -> torch.device:

@@ -34,7 +34,7 @@ from torch.nn import functional as Fn
 
 from .._validation import check_float, check_int, check_option
 from . import ais as _ais
-from .gibbs import SeededModel, as_tensor, bernoulli, make_generator, resolve_device
+from .gibbs import SeededModel, as_tensor, bernoulli, cpu_threads_for, make_generator, resolve_device
 
 __all__ = ["BernoulliRBM", "GaussianBernoulliRBM"]
 
@@ -289,7 +289,17 @@ class _RBM(SeededModel, nn.Module):
         ``history_`` gets the mean reconstruction error and learning rate of each epoch;
         ``callback(model, epoch)``, when given, runs after every epoch (e.g. to track an AIS
         log-likelihood).
+
+        Small models train on one CPU thread: when a mini-batch product has fewer than
+        ``genlib.energy.gibbs.SINGLE_THREAD_MAX_MACS`` multiply-adds (``batch_size x n_visible x
+        n_hidden``), the whole call, callbacks included, runs with ``torch.set_num_threads(1)``
+        and the previous count is restored afterwards. A second thread gains nothing at that size
+        and loses much when another thread pool holds the other cores (benchmarks/rbm.py).
         """
+        with cpu_threads_for(self.batch_size * self.n_visible * self.n_hidden, self.device):
+            return self._fit(X, callback)
+
+    def _fit(self, X: Any, callback: Callable[[Any, int], Any] | None) -> "_RBM":
         V = self._visible(X)
         if self.n_updates_ == 0:
             self._init_visible_bias(V)
@@ -486,11 +496,19 @@ class BernoulliRBM(_RBM):
             phk = torch.addmm(c, vk, Wt, out=buf["phk"]).sigmoid_()
             # Update, eq. (rbm-gradient), with momentum and weight decay: the arithmetic of _update.
             M = vk.shape[0]
-            vW.mul_(momentum).addmm_(buf["ph0.T"], v0, alpha=lr / B).addmm_(buf["phk.T"], vk, alpha=-lr / M)
+            if momentum:
+                vW.mul_(momentum).addmm_(buf["ph0.T"], v0, alpha=lr / B)
+            else:   # plain SGD: beta=0 gives the numbers of mul_(0) then addmm_ (0 + x is x) in one pass fewer
+                vW.addmm_(buf["ph0.T"], v0, beta=0, alpha=lr / B)
+            vW.addmm_(buf["phk.T"], vk, alpha=-lr / M)
             if decay:
                 vW.add_(W, alpha=-lr * decay)
-            vb.mul_(momentum).add_(v0.mean(0) - vk.mean(0), alpha=lr)
-            vc.mul_(momentum).add_(ph0.mean(0) - phk.mean(0), alpha=lr)
+            if momentum:
+                vb.mul_(momentum).add_(v0.mean(0) - vk.mean(0), alpha=lr)
+                vc.mul_(momentum).add_(ph0.mean(0) - phk.mean(0), alpha=lr)
+            else:   # likewise: lr x is 0 + lr x
+                torch.mul(v0.mean(0) - vk.mean(0), lr, out=vb)
+                torch.mul(ph0.mean(0) - phk.mean(0), lr, out=vc)
             W.add_(vW)
             b.add_(vb)
             c.add_(vc)
