@@ -46,3 +46,17 @@ def test_planned_epochs_are_the_most_that_fit_the_budget(method, first, second, 
 
 def test_plan_respects_the_epoch_cap():
     assert rbm.plan_epochs("PCD", 1.0, 1.0, 60.0, cap=50) == 50
+
+
+def test_merge_replaces_only_the_re_run_cases(tmp_path):
+    import json
+
+    speed = lambda name: {"case": name, "genlib": {"seconds": 1.0}, "cpu_ratio": 0.5}  # noqa: E731
+    quality = {"case": "MNIST CD-1", "genlib": {"test_log_likelihood": -100.0}}
+    path = tmp_path / "rbm.json"
+    path.write_text(json.dumps({"date": "2026-01-02", "cases": [speed("(a) old"), speed("(b) old"), quality]}))
+    merged = rbm.merge([speed("(a) new"), speed("(b) new")], path, "speed")
+    assert [c["case"] for c in merged] == ["(a) new", "(b) new", "MNIST CD-1"]
+    assert merged[2]["measured"] == "2026-01-02" and merged[0]["measured"] != "2026-01-02"
+    merged = rbm.merge([dict(quality, case="MNIST PCD")], path, "quality")
+    assert [c["case"] for c in merged] == ["(a) old", "(b) old", "MNIST PCD"]
