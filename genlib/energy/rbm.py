@@ -496,19 +496,11 @@ class BernoulliRBM(_RBM):
             phk = torch.addmm(c, vk, Wt, out=buf["phk"]).sigmoid_()
             # Update, eq. (rbm-gradient), with momentum and weight decay: the arithmetic of _update.
             M = vk.shape[0]
-            if momentum:
-                vW.mul_(momentum).addmm_(buf["ph0.T"], v0, alpha=lr / B)
-            else:   # plain SGD: beta=0 gives the numbers of mul_(0) then addmm_ (0 + x is x) in one pass fewer
-                vW.addmm_(buf["ph0.T"], v0, beta=0, alpha=lr / B)
-            vW.addmm_(buf["phk.T"], vk, alpha=-lr / M)
+            vW.mul_(momentum).addmm_(buf["ph0.T"], v0, alpha=lr / B).addmm_(buf["phk.T"], vk, alpha=-lr / M)
             if decay:
                 vW.add_(W, alpha=-lr * decay)
-            if momentum:
-                vb.mul_(momentum).add_(v0.mean(0) - vk.mean(0), alpha=lr)
-                vc.mul_(momentum).add_(ph0.mean(0) - phk.mean(0), alpha=lr)
-            else:   # likewise: lr x is 0 + lr x
-                torch.mul(v0.mean(0) - vk.mean(0), lr, out=vb)
-                torch.mul(ph0.mean(0) - phk.mean(0), lr, out=vc)
+            vb.mul_(momentum).add_(v0.mean(0) - vk.mean(0), alpha=lr)
+            vc.mul_(momentum).add_(ph0.mean(0) - phk.mean(0), alpha=lr)
             W.add_(vW)
             b.add_(vb)
             c.add_(vc)
