@@ -254,6 +254,24 @@ def test_tensor_input_and_float64():
     assert rbm.transform(X).dtype == torch.float64
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_tensor_binary_check_agrees_with_the_definition(dtype):
+    # _all_binary tests t - t * t == 0 chunk by chunk; it must accept exactly the 0/1 tensors, for every
+    # awkward value (next to 0 and 1, subnormal, signed zero, NaN, infinities) and wherever the value sits.
+    from genlib.energy.gibbs import _all_binary
+
+    info = torch.finfo(dtype)
+    awkward = [0.5, 2.0, -1.0, -0.0, float("nan"), float("inf"), -float("inf"), info.tiny, info.tiny * info.eps,
+               1 - info.eps / 2, 1 + info.eps, info.eps, 1e-30, 3.0, info.max]
+    for value in awkward:
+        for row in (0, 5, 6, 11):                                  # chunk of 2 rows x 3 columns: 0..5 in different chunks
+            T = torch.tensor(np.random.default_rng(row).integers(0, 2, (12, 3)), dtype=dtype)
+            T[row, 1] = value
+            expected = bool(((T == 0) | (T == 1)).all())
+            assert _all_binary(T, chunk=6) == expected, (value, row)
+    assert _all_binary(torch.ones(7, 4, dtype=dtype), chunk=6) and _all_binary(torch.zeros(1, 1, dtype=dtype))
+
+
 def test_bad_input_is_refused():
     rbm = BernoulliRBM(9, 4, random_state=0, device="cpu")
     with pytest.raises(ValueError, match="binary"):
