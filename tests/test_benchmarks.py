@@ -1,9 +1,11 @@
 """Tests of the benchmark scripts' own logic (not their results): the RBM quality cases' schedules.
 
 The benchmarks themselves run for minutes to hours and are not part of the test suite; what is
-tested here is the arithmetic that decides how they spend their budget.
+tested here is the arithmetic that decides how they spend their budget, and how a speed case
+picks its median process.
 """
 
+import numpy as np
 import pytest
 
 rbm = pytest.importorskip("benchmarks.rbm", reason="benchmarks/ is not here (installed wheel)")
@@ -60,3 +62,16 @@ def test_merge_replaces_only_the_re_run_cases(tmp_path):
     assert merged[2]["measured"] == "2026-01-02" and merged[0]["measured"] != "2026-01-02"
     merged = rbm.merge([dict(quality, case="MNIST PCD")], path, "quality")
     assert [c["case"] for c in merged] == ["(a) old", "(b) old", "MNIST PCD"]
+
+
+def test_speed_case_in_processes_reports_the_median_process():
+    # Three fresh processes on a tiny problem: the case returned is the one whose ratio is the median of the
+    # three recorded, and every process's ratio and floor are kept in the order they ran.
+    X = (np.random.default_rng(0).random((60, 6)) < 0.5).astype(float)
+    case = rbm.speed_case_in_processes(3, "tiny", X, 4, 1, threads=1)
+    ratios = case["process_ratios"]
+    assert len(ratios) == 3 == len(case["process_floor_ratios"])
+    assert case["ratio"] == sorted(ratios)[1]
+    assert case["floor_ratio"] == case["process_floor_ratios"][ratios.index(case["ratio"])]
+    with pytest.raises(ValueError, match="odd"):
+        rbm.speed_case_in_processes(2, "tiny", X, 4, 1)
