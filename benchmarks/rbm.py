@@ -35,9 +35,10 @@ course's ``mnist.npz``). Without it the MNIST cases are skipped and say so.
     python -m benchmarks.rbm --only speed # the speed cases alone -> benchmarks/results/rbm_speed.json
     python -m benchmarks.rbm --only speed --merge  # re-time them inside benchmarks/results/rbm.json
 
-What the full run needs: the speed cases train 4 x (5 + 5) one-epoch models on 60,000 x 784
-(one epoch: about 2-4 s for genlib and 3-8 s for scikit-learn on a quiet 2-core CPU) and time
-the products alone as often, about 8 minutes on a quiet machine, much longer on a loaded one. On a 2-core CPU the quality cases
+What the full run needs: the speed cases train 4 x 3 processes x (3 + 3) one-epoch models on
+60,000 x 784 (one epoch: about 3-5 s for genlib and 5-11 s for scikit-learn on a quiet 2-core
+CPU) and time the products alone as often; with the digits cases, the speed part took 15
+minutes on a quiet machine, much longer on a loaded one. On a 2-core CPU the quality cases
 then take about 75 minutes: CD-25 and PCD side by side for 55 minutes each, then CD-1 for 10,
 each followed by its AIS run (a few minutes on one thread). On a GPU they run one after the
 other for up to an hour each.
