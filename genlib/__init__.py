@@ -18,19 +18,33 @@ import random
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "seed_everything"]
+__all__ = ["__version__", "seed_everything", "SEED_ENV"]
 
 
-def seed_everything(seed: int = 0) -> None:
-    """Seed every global random number generator a notebook may touch.
+SEED_ENV = "GENLIB_SEED"
 
-    Notebooks call this once at the top so that a chapter re-executes to the same
-    numbers. Library code never calls it: estimators take ``random_state`` instead.
+
+def seed_everything(seed: int = 0) -> int:
+    """Seed every global random number generator a notebook may touch; return the seed used.
+
+    Notebooks call this once at the top (``SEED = genlib.seed_everything(0)``) so that a
+    chapter re-executes to the same numbers, and derive every other seed from the value it
+    returns (``random_state=SEED + 1``). Library code never calls it: estimators take
+    ``random_state`` instead, and ``random_state=None`` follows the generators seeded here.
+
+    The environment variable ``GENLIB_SEED``, when set, replaces ``seed``: re-executing the
+    book with ``GENLIB_SEED=1`` re-runs every experiment on other random numbers, which is how
+    CI checks that a chapter's claims do not rest on one lucky seed.
 
     Parameters
     ----------
     seed : int
-        A non-negative integer below 2**32.
+        A non-negative integer below 2**32 (ignored when ``GENLIB_SEED`` is set).
+
+    Returns
+    -------
+    int
+        The seed every generator was given: ``GENLIB_SEED`` if set, else ``seed``.
 
     Examples
     --------
@@ -48,6 +62,14 @@ def seed_everything(seed: int = 0) -> None:
         )
     if not 0 <= int(seed) < 2**32:
         raise ValueError(f"seed must be in [0, 2**32), got {seed}; pass a smaller non-negative int.")
+    override = os.environ.get(SEED_ENV, "").strip()
+    if override:
+        if not override.isdigit() or not 0 <= int(override) < 2**32:
+            raise ValueError(
+                f"the environment variable {SEED_ENV} must be an integer in [0, 2**32), got "
+                f"{override!r}; set e.g. {SEED_ENV}=1, or unset it to use the notebook's seed."
+            )
+        seed = int(override)
     seed = int(seed)
     random.seed(seed)
     np.random.seed(seed)
@@ -56,5 +78,6 @@ def seed_everything(seed: int = 0) -> None:
     try:
         import torch
     except ImportError:  # genlib's NumPy half works without torch
-        return
+        return seed
     torch.manual_seed(seed)
+    return seed

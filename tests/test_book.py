@@ -8,12 +8,14 @@ committed, and the chapter ends with at least three exercises, each with a solut
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 
@@ -31,6 +33,11 @@ def _toc_files(node):
 
 
 TOC_FILES = list(_toc_files(TOC))
+# The distribution's name on the package index (the import name is genlib; "genlib" there is
+# an unrelated project).
+DISTRIBUTION = re.search(r'^name = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+# Numbers typed in a chapter's prose that are definitions, not results (tests/prose_constants.yml).
+PROSE_CONSTANTS = yaml.safe_load((ROOT / "tests" / "prose_constants.yml").read_text())
 NOTEBOOKS = sorted(p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
@@ -59,11 +66,19 @@ def test_chapter_structure(path):
     code = [c for c in cells if c["cell_type"] == "code"]
     assert cells[0]["cell_type"] == "markdown" and _source(cells[0]).lstrip().startswith("# "), \
         "a chapter opens with its title"
-    # the Colab cell: first code cell, installs from the configured repository, then seeds
+    # the Colab cell: first code cell, installs the distribution from the configured repository,
+    # imports the claim and glue helpers, then seeds and keeps the seed every other seed derives from
     first = _source(code[0])
     assert "except ImportError" in first and "%pip install" in first
-    assert CONFIG["repository"]["url"] in first, "the Colab cell must install from _config.yml's repository url"
-    assert "genlib.seed_everything(0)" in first
+    assert f'"{DISTRIBUTION} @ git+{CONFIG["repository"]["url"]}' in first, \
+        f"the Colab cell must install {DISTRIBUTION!r} from _config.yml's repository url"
+    assert "from genlib.claims import claim, glue" in first
+    assert "SEED = genlib.seed_everything(0)" in first
+    # every seed comes from SEED, so GENLIB_SEED re-runs the whole chapter on other random numbers
+    literal = re.compile(r"\b(?:random_state|seed)=\d|\b(?:default_rng|manual_seed|random\.seed)\(\d")
+    for c in code[1:]:
+        assert not literal.search(_source(c)), \
+            f"a literal seed in {_source(c)[:200]!r}: derive it from SEED (random_state=SEED + 1)"
     # a parameters cell sets the scale
     assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in code), "no cell tagged 'parameters'"
     # executed top to bottom in one fresh kernel, outputs committed
@@ -109,3 +124,63 @@ def test_glossary_terms_are_linked_at_first_use():
     result = subprocess.run([sys.executable, str(ROOT / "tools" / "glossary_links.py"), "--check"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+# A decimal number or a percentage, in prose stripped of code, math, roles and directive options.
+NUMBER = re.compile(r"(?<![\w.])\d+\.\d+(?!\w|\.\d)|(?<![\w.])\d+(?:\.\d+)?\s?%")
+_NOT_PROSE = [
+    re.compile(r"^(`{3,}|~{3,})(?!\{)[^\n]*\n.*?^\1\s*$", re.M | re.S),  # code blocks (not directives)
+    re.compile(r"^(`{3,})\{math\}[^\n]*\n.*?^\1\s*$", re.M | re.S),     # {math} directives
+    re.compile(r"^(`{3,}|~{3,}).*$", re.M),                                # directives' fence lines
+    re.compile(r"\$\$.*?\$\$", re.S),                                     # display math
+    re.compile(r"(?<!\\)\$[^$\n]+\$"),                                     # inline math
+    re.compile(r"(\{[\w:-]+\})?(`+)[^`\n]+?\2"),                              # inline code and roles
+    re.compile(r"^:[\w-]+:.*$", re.M),                                     # directive options
+    re.compile(r"\]\([^)]*\)"),                                           # link targets
+    re.compile(r"<[^>]+>"),                                                 # HTML tags
+]
+
+
+def prose_numbers(markdown: str) -> list[str]:
+    """The decimal numbers and percentages a markdown cell's prose states."""
+    for pattern in _NOT_PROSE:
+        markdown = pattern.sub(" ", markdown)
+    return [m.group(0).replace(" ", "") for m in NUMBER.finditer(markdown)]
+
+
+def test_prose_numbers_detector():
+    text = ("BIC picks 3, the ELBO is -88.7 nats and 45 % agree; $x = 0.5$ and `lr=0.01` and "
+            "{glue:text}`fd:.1f` and {cite}`radford2016` are not prose.\n```python\nx = 2.5\n```\n"
+            "```{exercise} (easy) T\n:label: a-1.2\nBy 0.25.\n```")
+    assert prose_numbers(text) == ["88.7", "45%", "0.25"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "book")))
+def test_numbers_in_prose_come_from_the_code(path):
+    """A computed number in a sentence is glued ({glue:text}), so the rendered sentence shows what
+    the committed output computed; only definitional constants (tests/prose_constants.yml) are typed."""
+    import student_notebooks
+
+    nb = json.loads(path.read_text())
+    key = str(path.relative_to(ROOT / "book"))
+    allowed = {str(k) for k in (PROSE_CONSTANTS.get(key) or {})}
+    typed = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            typed += [n for n in prose_numbers(_source(cell)) if n not in allowed]
+    assert not typed, (f"{key}: numbers typed in prose: {typed}. Glue each computed one "
+                       f"(glue('name', value) in code, {{glue:text}}`name:.2f` in prose); list a "
+                       f"definitional constant in tests/prose_constants.yml with its reason.")
+    glued = student_notebooks.glued_values(nb)
+    used = {m.split(":")[0] for c in nb["cells"] if c["cell_type"] == "markdown"
+            for m in re.findall(r"\{glue(?::text)?\}`([^`]*)`", _source(c))}
+    assert used <= set(glued), f"{key}: the prose quotes {sorted(used - set(glued))}, which no output glues"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "book")))
+def test_every_chapter_checks_its_claims(path):
+    """Each chapter backs the results its prose states with at least three claims (genlib.claims)."""
+    import conftest
+
+    (count,) = conftest.claims_per_chapter([path]).values()
+    assert count >= 3, f"{path.name} checks {count} claim(s); every chapter states at least three results"

@@ -23,7 +23,8 @@ mirrors `<path>.ipynb` with:
   lines scrolling sideways): an ``{exercise}`` or admonition becomes a block quote with a bold
   title, ``{math}`` becomes ``$$ ... $$ (label)`` (how the book's labelled ``$$`` equations
   read), the roles ``{eq}`x``` -> ``(x)``, ``{cite}`a,b``` -> ``(a, b)``, ``{ref}``/``{doc}``/
-  ``{term}`` -> their text, and ``(label)=`` targets are dropped. Code blocks are untouched;
+  ``{term}`` -> their text, ``{glue:text}`name:fmt``` -> the committed value it quotes,
+  formatted as the book renders it, and ``(label)=`` targets are dropped. Code blocks are untouched;
 - outputs and execution counts cleared (students run the cells), and the per-cell execution
   timestamps dropped; everything else (code, tags such as ``parameters``, cell ids, kernel
   metadata) is kept, so the copy runs exactly as the chapter does, minus its answers.
@@ -36,6 +37,7 @@ a solution's text. `tests/test_student_notebooks.py` runs it.
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import re
 import sys
@@ -187,6 +189,49 @@ QUOTED = {"exercise": "Exercise", "admonition": "", "note": "Note", "tip": "Tip"
           "danger": "Danger", "error": "Error", "seealso": "See also"}
 ROLE = re.compile(r"\{(eq|cite(?::[pt])?|ref|doc|numref|term)\}`([^`]*)`")
 TARGET = re.compile(r"^\([^)\s]+\)=\s*$")
+GLUE = re.compile(r"\{glue(?::text)?\}`([^`]*)`")
+GLUE_PREFIX = "application/papermill.record/"
+
+
+def glued_values(nb) -> dict[str, str]:
+    """The values a notebook's committed outputs glue (``genlib.claims.glue`` or MyST-NB's
+    ``glue``): name -> the ``text/plain`` MyST-NB's ``{glue:text}`` role formats."""
+    values = {}
+    for cell in nb.cells if hasattr(nb, "cells") else nb["cells"]:
+        for out in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
+            scrap = out.get("metadata", {}).get("scrapbook")
+            if scrap and "name" in scrap:
+                data = out.get("data", {})
+                text = data.get(scrap.get("mime_prefix", "") + "text/plain", data.get("text/plain"))
+                if text is not None:
+                    values[scrap["name"]] = "".join(text) if isinstance(text, list) else text
+    return values
+
+
+def format_glued(text: str, spec: str) -> str:
+    """``{glue:text}`name:spec``` as MyST-NB renders it (myst_nb.core.variables.format_plain_text)."""
+    try:
+        value = ast.literal_eval(text)
+    except (SyntaxError, ValueError):
+        value = text
+    if not spec:
+        return str(value)
+    kind = spec[-1]
+    if kind == "s":
+        value = str(value)
+    elif kind in "bcdoxX":
+        value = int(value)
+    elif kind in "eEfFgGn%":
+        value = float(value)
+    return format(value, spec)
+
+
+def _glue_text(match: re.Match, glued: dict[str, str]) -> str:
+    name, _, spec = match.group(1).partition(":")
+    if name not in glued:
+        raise KeyError(f"the prose quotes {{glue:text}}`{match.group(1)}`, but no output glues {name!r}; "
+                       f"re-execute the chapter.")
+    return format_glued(glued[name], spec)
 OPTION = re.compile(r"^:[\w-]+:")
 
 
@@ -200,12 +245,15 @@ def _role_text(match: re.Match) -> str:
     return text.group(1) if text else target
 
 
-def colab_markdown(text: str) -> str:
-    """MyST markdown rewritten as the CommonMark + ``$`` math that Colab renders (see above)."""
+def colab_markdown(text: str, glued: dict[str, str] | None = None) -> str:
+    """MyST markdown rewritten as the CommonMark + ``$`` math that Colab renders (see above);
+    ``{glue:text}`` roles become the committed values in ``glued``."""
     lines = text.split("\n")
+    glued = glued or {}
 
     def prose(chunk: list[str]) -> list[str]:
-        return [ROLE.sub(_role_text, line) for line in chunk if not TARGET.match(line)]
+        return [GLUE.sub(lambda m: _glue_text(m, glued), ROLE.sub(_role_text, line))
+                for line in chunk if not TARGET.match(line)]
 
     out, pos = [], 0
     for token in _tokens(text):
@@ -224,7 +272,7 @@ def colab_markdown(text: str) -> str:
         while body and OPTION.match(body[0]):
             key, _, value = body.pop(0)[1:].partition(":")
             options[key] = value.strip()
-        body = colab_markdown("\n".join(body)).strip("\n").split("\n")
+        body = colab_markdown("\n".join(body), glued).strip("\n").split("\n")
         if name == "math":
             label = f" ({options['label']})" if "label" in options else ""
             out += ["$$", *body, "$$" + label]
@@ -240,13 +288,14 @@ def colab_markdown(text: str) -> str:
 def student_notebook(path: Path) -> str:
     """The student copy of the chapter at ``path``, as the text of an .ipynb file."""
     nb = nbformat.read(path, as_version=4)
+    glued = glued_values(nb)
     out, _ = split_solutions(nb)
     for cell in out.cells:
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
         elif cell.cell_type == "markdown":
-            cell.source = colab_markdown(_source(cell))
+            cell.source = colab_markdown(_source(cell), glued)
         cell.metadata.pop("execution", None)
     nbformat.validate(out)
     return nbformat.writes(out) + "\n"
