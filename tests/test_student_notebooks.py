@@ -15,6 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
+import numpy as np
 import pytest
 import yaml
 
@@ -181,3 +182,34 @@ def test_colab_button_opens_the_student_copy(chapter):
 
 def test_sphinx_does_not_build_the_student_copies():
     assert "student" in CONFIG["exclude_patterns"], "add student to _config.yml's exclude_patterns"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_self_checks_fail_on_the_students_stub(chapter):
+    """Every self-checking exercise reaches the student unsolved: the cell that calls a
+    ``genlib.exercises.check_*`` defines the function as a stub, and the check fails on it."""
+
+    cells = [_source(c) for c in _cells(ROOT / "student" / f"{chapter}.ipynb") if c["cell_type"] == "code"]
+    calls = [src for src in cells if re.search(r"\bcheck_\w+\(\s*\w+\s*\)", src) and "genlib.exercises" in src]
+    assert calls, f"{chapter} has no self-checking exercise"
+    for src in calls:
+        assert "raise NotImplementedError" in src, f"a self-check ships solved in the student copy:\n{src[:400]}"
+        namespace = {"np": np}
+        exec(compile(src, f"student/{chapter}.ipynb", "exec"), namespace)  # defines the stub, runs the check
+        results = [v for k, v in namespace.items() if k == "passed" or k.startswith("passed")]
+        assert results and not any(results), f"the check passes on the student's stub:\n{src[:400]}"
+
+
+def test_colab_copies_cite_by_author_and_year_and_number_equations_per_chapter():
+    """Colab shows no raw citation key or equation label: {cite} becomes the book's author-year
+    text, {eq} the equation's number in the chapter (the book numbers per chapter: _config.yml)."""
+    assert sn.citations()["goodfellow2014"] == "Goodfellow et al., 2014"
+    assert sn.citations()["ng2002"] == "Ng and Jordan, 2002"
+    nb = nbformat.read(ROOT / "book" / "03_dl" / "07_gan.ipynb", as_version=4)
+    numbers = sn.equation_numbers("\n\n".join(c.source for c in nb.cells if c.cell_type == "markdown"))
+    assert list(numbers.values()) == list(range(1, len(numbers) + 1)) and numbers["gan-value"] == 1
+    student = _cells(ROOT / "student" / "book" / "03_dl" / "07_gan.ipynb")
+    text = "\n".join(_source(c) for c in student if c["cell_type"] == "markdown")
+    assert "(gan-value)" not in text and "(goodfellow2014)" not in text
+    assert "(Goodfellow et al., 2014)" in text
+    assert CONFIG["sphinx"]["config"]["math_numfig"] is False

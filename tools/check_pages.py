@@ -9,7 +9,10 @@ For every page of the book (``book/**.html`` plus the search and index pages) it
    exists in this repository, one without solutions in the student edition (static checks);
 2. the page loads from ``file://`` in headless Chromium and raises no JavaScript error;
 3. equations are typeset offline: a page with math ends with MathJax output
-   (``mjx-container``) and no raw ``\\(`` or ``\\[`` left in its text;
+   (``mjx-container``) and no raw ``\\(`` or ``\\[`` left in its text, and no ``$...$`` or
+   LaTeX command left in the prose outside equations, code and outputs (math that was not
+   typeset: e.g. a line starting ``- \\frac`` read as a list item flips every later ``$`` pair);
+   no table of the prose is wider than the content column in a 1400-px window;
 4. every ``<img>`` has loaded in the browser (``naturalWidth > 0``), the animation frames too;
 5. animations: each chapter notebook of this repository (`_toc.yml`) whose outputs hold
    a matplotlib JavaScript animation (``Animation.to_jshtml``, e.g. ``genlib.plotting.animate``)
@@ -50,6 +53,9 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
 ]
+
+# The reader's window: pages are loaded and screenshot at this size (a laptop's browser window).
+WINDOW = "1400,1000"
 
 # Run in each page once it has loaded: records unloaded images, and drives every matplotlib
 # JS animation (the markup and `Animation` object of matplotlib's `to_jshtml`) through its
@@ -103,8 +109,37 @@ PROBE_JS = """
       }, 3 * anim.interval);
     }, 3.5 * anim.interval);
   }
+  // Math that MathJax did not typeset: "$...$" or a LaTeX command left in the text of the page,
+  // outside code, equations and outputs (e.g. a line starting "- \\\\frac" parsed as a list item
+  // flips every later pair of dollars).
+  function rawMath() {
+    var column = document.querySelector(".bd-article") || document.body;
+    var walker = document.createTreeWalker(column, NodeFilter.SHOW_TEXT);
+    var skip = "mjx-container, pre, code, script, style, .highlight, .cell_output, .output, .MathJax, math";
+    var pattern = /\\$[^$\\s][^$]*\\$|\\\\(frac|mathbf|mathcal|sum|prod|log|mu|sigma|Sigma|theta|alpha|beta|lambda|left|right|int|partial|hat|tilde|bar|cdot|le|ge|approx|mid|top|boldsymbol|operatorname|text)\\b/;
+    var found = [];
+    for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement && node.parentElement.closest(skip)) continue;
+      var m = pattern.exec(node.textContent);
+      if (m) found.push(node.textContent.slice(Math.max(0, m.index - 40), m.index + 60).replace(/\\s+/g, " "));
+    }
+    return found.slice(0, 5);
+  }
+  // Tables wider than the content column are cut off (or scroll) in a reader's window.
+  function wideTables() {
+    var column = document.querySelector(".bd-article") || document.body;
+    var width = column.clientWidth, found = [];
+    Array.prototype.forEach.call(column.querySelectorAll("table"), function (table) {
+      if (table.closest(".cell_output, .output") && !table.closest(".dataframe, .output_html")) return;
+      if (table.scrollWidth > width + 1) {
+        var head = (table.textContent || "").replace(/\\s+/g, " ").trim().slice(0, 60);
+        found.push(table.scrollWidth + " px in a " + width + " px column: " + head);
+      }
+    });
+    return found;
+  }
   function run() {
-    var result = {images: [], animations: []};
+    var result = {images: [], animations: [], rawMath: rawMath(), wideTables: wideTables()};
     Array.prototype.forEach.call(document.querySelectorAll("img"), function (img) {
       if (!img.complete || img.naturalWidth === 0) {
         var src = img.getAttribute("src");
@@ -257,6 +292,8 @@ def check_probe(rel: Path, dom: str, animations: list[int] | None) -> list[str]:
         return [f"{rel}: the page's check script did not finish (did the load event fire?)"]
     result = json.loads(html.unescape(match.group(1)))
     problems = [f"{rel}: image did not load: {src}" for src in result["images"]]
+    problems += [f"{rel}: math outside an equation (not typeset): ...{text}..." for text in result.get("rawMath", [])]
+    problems += [f"{rel}: table wider than the content column: {text}" for text in result.get("wideTables", [])]
     found = result["animations"]
     expected = animations or []
     if len(found) != len(expected):
@@ -282,7 +319,7 @@ def check_in_browser(root: Path, pages: list[Path], screenshots: Path | None, bu
         try:
             with tempfile.TemporaryDirectory() as profile:
                 cmd = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}",
-                       "--dump-dom", probe.resolve().as_uri()]
+                       f"--window-size={WINDOW}", "--dump-dom", probe.resolve().as_uri()]
                 try:
                     run = subprocess.run(cmd, capture_output=True, text=True, timeout=90)
                 except subprocess.TimeoutExpired:

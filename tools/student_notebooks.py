@@ -22,7 +22,8 @@ mirrors `<path>.ipynb` with:
   directive as a code block (an exercise would be monospace text with raw LaTeX and long
   lines scrolling sideways): an ``{exercise}`` or admonition becomes a block quote with a bold
   title, ``{math}`` becomes ``$$ ... $$ (label)`` (how the book's labelled ``$$`` equations
-  read), the roles ``{eq}`x``` -> ``(x)``, ``{cite}`a,b``` -> ``(a, b)``, ``{ref}``/``{doc}``/
+  read), the roles ``{eq}`x``` -> the equation's number in the chapter, ``(3)``, ``{cite}`a,b```
+  -> ``(Author et al., year; ...)`` from ``book/references.bib``, ``{ref}``/``{doc}``/
   ``{term}`` -> their text, ``{glue:text}`name:fmt``` -> the committed value it quotes,
   formatted as the book renders it, and ``(label)=`` targets are dropped. Code blocks are untouched;
 - outputs and execution counts cleared (students run the cells), and the per-cell execution
@@ -235,12 +236,51 @@ def _glue_text(match: re.Match, glued: dict[str, str]) -> str:
 OPTION = re.compile(r"^:[\w-]+:")
 
 
+def _bib_field(entry: str, field: str) -> str:
+    match = re.search(rf"\b{field}\s*=\s*\{{(.*?)\}}\s*,?\s*$", entry, flags=re.M | re.S)
+    return re.sub(r"[{}]", "", match.group(1)).strip() if match else ""
+
+
+def _author_year(entry: str) -> str:
+    """"Fisher, 1936", "Ng and Jordan, 2002", "Radford et al., 2016": the book's author_year style."""
+    authors = [a.strip() for a in re.split(r"\s+and\s+", _bib_field(entry, "author")) if a.strip()]
+    last = [a.split(",")[0].strip() if "," in a else a.split()[-1] for a in authors]
+    names = (last[0] if len(last) == 1 else f"{last[0]} and {last[1]}" if len(last) == 2
+             else f"{last[0]} et al." if last else "")
+    return ", ".join(part for part in (names, _bib_field(entry, "year")) if part)
+
+
+def citations(bib: Path = ROOT / "book" / "references.bib") -> dict[str, str]:
+    """Citation key -> "Author et al., year", read from the book's BibTeX file."""
+    entries = re.split(r"^@", bib.read_text(encoding="utf-8"), flags=re.M)
+    keys = (re.match(r"\w+\s*\{\s*([^,\s]+)\s*,", e) for e in entries)
+    return {k.group(1): _author_year(e) for k, e in zip(keys, entries) if k}
+
+
+def equation_numbers(markdown: str) -> dict[str, int]:
+    """Label -> number of the chapter's labelled equations, in reading order, as the book
+    numbers them (per chapter): ``$$ ... $$ (label)`` and ``{math}`` with ``:label:``."""
+    labels = re.findall(r"\$\$[ \t]*\(([^)\s]+)\)|^:label:[ \t]*(\S+)(?=(?:\n:[\w-]+:.*)*\n(?!:))",
+                        markdown, flags=re.M)
+    math_labels = set(re.findall(r"^(?:`{3,}|:{3,})\{math\}[^\n]*\n(?::[\w-]+:.*\n)*?:label:[ \t]*(\S+)",
+                                 markdown, flags=re.M))
+    ordered = [a or b for a, b in labels if a or b in math_labels]
+    return {label: k for k, label in enumerate(dict.fromkeys(ordered), start=1)}
+
+
+_CONTEXT = {"bib": None, "equations": {}}
+
+
 def _role_text(match: re.Match) -> str:
     kind, target = match.groups()
     if kind == "eq":
-        return f"({target})"
+        number = _CONTEXT["equations"].get(target)
+        return f"({number})" if number else f"({target})"
     if kind.startswith("cite"):
-        return "(" + ", ".join(key.strip() for key in target.split(",")) + ")"
+        if _CONTEXT["bib"] is None:
+            _CONTEXT["bib"] = citations()
+        refs = [_CONTEXT["bib"].get(key.strip(), key.strip()) for key in target.split(",")]
+        return "(" + "; ".join(refs) + ")"
     text = re.match(r"^(.*?)\s*<[^>]*>$", target, flags=re.S)  # "text <target>" -> text
     return text.group(1) if text else target
 
@@ -289,6 +329,7 @@ def student_notebook(path: Path) -> str:
     """The student copy of the chapter at ``path``, as the text of an .ipynb file."""
     nb = nbformat.read(path, as_version=4)
     glued = glued_values(nb)
+    _CONTEXT["equations"] = equation_numbers("\n\n".join(_source(c) for c in nb.cells if c.cell_type == "markdown"))
     out, _ = split_solutions(nb)
     for cell in out.cells:
         if cell.cell_type == "code":
