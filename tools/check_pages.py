@@ -136,6 +136,13 @@ PROBE_JS = """
         found.push(table.scrollWidth + " px in a " + width + " px column: " + head);
       }
     });
+    // a table printed as text (aligned columns in an output) that does not fit scrolls sideways
+    Array.prototype.forEach.call(column.querySelectorAll(".cell_output pre, .output pre"), function (pre) {
+      var rows = (pre.textContent || "").split("\\n").filter(function (l) { return /\\S {2,}\\S.* {2,}\\S/.test(l); });
+      if (rows.length >= 3 && pre.scrollWidth > pre.clientWidth + 1) {
+        found.push("a text table " + pre.scrollWidth + " px wide in a " + pre.clientWidth + " px output: " + rows[0].trim().slice(0, 60));
+      }
+    });
     return found;
   }
   function run() {
