@@ -16,7 +16,7 @@ import numpy as np
 
 from ._validation import check_array, check_int
 
-__all__ = ["image_grid", "density_contour", "scatter_classes", "training_curves", "animate", "COLORS"]
+__all__ = ["image_grid", "density_contour", "scatter_classes", "training_curves", "animate", "table", "Table", "COLORS"]
 
 #: A colour-blind-safe cycle (Okabe & Ito) used for classes and components.
 COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -206,3 +206,72 @@ def animate(draw_frame: Callable[[plt.Axes, int], None], n_frames: int, *, figsi
     html = anim.to_jshtml(default_mode=default_mode)
     plt.close(fig)
     return HTML(html)
+
+
+class Table:
+    """A results table that renders as an HTML table in the book (it wraps and fits the page
+    column, where a printed text table scrolls sideways) and as aligned text elsewhere.
+
+    Make one with :func:`table`.
+    """
+
+    def __init__(self, columns: list[str], rows: list[list[str]], caption: str | None):
+        self.columns, self.rows, self.caption = columns, rows, caption
+
+    def _repr_html_(self) -> str:
+        import html
+
+        def cells(values, tag):
+            return "".join(f"<{tag}>{html.escape(v)}</{tag}>" for v in values)
+
+        caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
+        body = "".join(f"<tr>{cells(row, 'td')}</tr>" for row in self.rows)
+        return (f'<table class="table genlib-table">{caption}<thead><tr>{cells(self.columns, "th")}'
+                f"</tr></thead><tbody>{body}</tbody></table>")
+
+    def __repr__(self) -> str:
+        widths = [max(len(v) for v in column) for column in zip(self.columns, *self.rows)]
+        lines = ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in [self.columns, *self.rows]]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(([self.caption] if self.caption else []) + lines)
+
+
+def table(rows: Sequence[Sequence], columns: Sequence[str], *, formats: Mapping[str, str] | None = None,
+          caption: str | None = None) -> Table:
+    """A table of results for a chapter: HTML in the book, aligned text in a terminal.
+
+    Parameters
+    ----------
+    rows : sequence of sequences
+        One sequence of values per row, as many as ``columns``; ``None`` shows as an empty cell.
+    columns : sequence of str
+        Column headings.
+    formats : mapping column -> format spec, optional
+        How numbers of a column are written, e.g. ``{"log p(x)": ".2f"}``; other values use ``str``.
+    caption : str, optional
+
+    Examples
+    --------
+    >>> table([["GMM", -12.345], ["RBM", None]], ["model", "log p(x)"], formats={"log p(x)": ".1f"})
+    model  log p(x)
+    -----  --------
+    GMM    -12.3
+    RBM
+    """
+    columns = [str(c) for c in columns]
+    if not columns:
+        raise ValueError("columns must name at least one column, got none.")
+    formats = dict(formats or {})
+    unknown = set(formats) - set(columns)
+    if unknown:
+        raise ValueError(f"formats names columns {sorted(unknown)} that are not in columns {columns}; "
+                         f"use the headings as given.")
+    out = []
+    for i, row in enumerate(rows):
+        row = list(row)
+        if len(row) != len(columns):
+            raise ValueError(f"row {i} has {len(row)} values but there are {len(columns)} columns "
+                             f"({columns}); give one value per column (None for an empty cell).")
+        out.append(["" if v is None else format(v, formats[c]) if c in formats else str(v)
+                    for v, c in zip(row, columns)])
+    return Table(columns, out, caption)

@@ -78,3 +78,27 @@ def test_animate_returns_self_contained_html():
     assert "<script" in html.data and "data:image/png;base64" in html.data
     assert set(frames) == {0, 1, 2}
     assert plt.get_fignums() == []  # closed, not shown twice
+
+
+def test_table_renders_html_and_aligned_text():
+    from genlib.plotting import table
+
+    t = table([["GMM", -12.345, 3], ["RBM <b>", None, 10]], ["model", "log p(x)", "n"],
+              formats={"log p(x)": ".1f"}, caption="held-out")
+    html = t._repr_html_()
+    assert html.count("<tr>") == 3 and "<caption>held-out</caption>" in html
+    assert "<td>-12.3</td>" in html and "RBM &lt;b&gt;" in html and "<td></td>" in html
+    assert repr(t).splitlines() == ["held-out", "model    log p(x)  n", "-------  --------  --",
+                                    "GMM      -12.3     3", "RBM <b>            10"]
+
+
+@pytest.mark.parametrize("rows, columns, formats, match", [
+    ([[1, 2]], ["a"], None, "row 0 has 2 values but there are 1 columns"),
+    ([[1]], [], None, "at least one column"),
+    ([[1]], ["a"], {"b": ".1f"}, "formats names columns"),
+])
+def test_table_refuses_mismatched_rows_and_formats(rows, columns, formats, match):
+    from genlib.plotting import table
+
+    with pytest.raises(ValueError, match=match):
+        table(rows, columns, formats=formats)
