@@ -197,6 +197,18 @@ def test_evaluate_vae_reports_the_iwae_bound(digits):
     assert rep.frechet is not None  # Bernoulli draws are binary images
 
 
+def test_evaluate_refuses_a_bernoulli_bound_on_grey_levels(digits):
+    """A Bernoulli decoder's cross-entropy on grey levels is not the log of any probability:
+    evaluate refuses to report it as a log-likelihood, and a Gaussian decoder's bound passes."""
+    from genlib.neural import VAE
+
+    X_tr, X_te, *_ = digits
+    with pytest.raises(ValueError, match=r"X_test must be binary.*grey levels.*binarise"):
+        evaluate(VAE(64, 2, hidden=(32,), random_state=0), X_te, iwae_k=5, n_samples=0)
+    rep = evaluate(VAE(64, 2, hidden=(32,), likelihood="gaussian", random_state=0), X_te, iwae_k=5, n_samples=0)
+    assert rep.likelihood_kind == "bound" and np.isfinite(rep.log_likelihood)
+
+
 def test_evaluate_lda_reports_perplexity():
     from genlib.classic.lda import LatentDirichletAllocation, make_bars
 

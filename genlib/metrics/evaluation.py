@@ -238,6 +238,20 @@ def _numpy(x: Any) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
+def _check_binary_for_bernoulli(model: Any, X_test: Any) -> None:
+    """A Bernoulli decoder's cross-entropy is a log-likelihood only for binary data: on grey
+    levels in [0, 1] it is not the log of any probability, and reporting it as one misleads."""
+    X = _numpy(X_test)
+    grey = X[(X != 0) & (X != 1)]
+    if grey.size:
+        raise ValueError(
+            f"X_test must be binary (0/1) to report {type(model).__name__}'s Bernoulli bound as a "
+            f"log-likelihood, but {grey.size} of its {X.size} values are grey levels (e.g. {float(grey.flat[0]):.3g}); "
+            f"binarise it (genlib.datasets.binarize) for a model trained on binary data, or train with "
+            f"likelihood='gaussian' on dequantised data."
+        )
+
+
 def _likelihood(key: str | None, model: Any, X_test: Any, X_train: Any, lengths: Any, *, iwae_k: int,
                 ais_temperatures: int, ais_chains: int, random_state: int, notes: list[str]) -> dict:
     """The held-out likelihood measure that ``model`` supports, eq. (eval-ll)."""
@@ -257,6 +271,8 @@ def _likelihood(key: str | None, model: Any, X_test: Any, X_train: Any, lengths:
                                  random_state=random_state)
         return {"likelihood_kind": "bound", "log_likelihood": ll, "std_err": se}
     if key == "vae" or hasattr(model, "iwae_bound"):
+        if getattr(model, "likelihood", "bernoulli") == "bernoulli":
+            _check_binary_for_bernoulli(model, X_test)
         b = _numpy(model.iwae_bound(X_test, iwae_k, random_state=random_state))
         return {"likelihood_kind": "bound", "log_likelihood": float(b.mean()),
                 "std_err": float(b.std(ddof=1) / math.sqrt(b.size)) if b.size > 1 else 0.0}
