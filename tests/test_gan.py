@@ -11,8 +11,8 @@ from genlib.datasets import load_digits, make_rings
 from genlib.metrics import frechet_distance, label_accuracy
 from genlib.neural import DCGAN, GAN, ConditionalGAN
 from genlib.neural.dcgan import LAYOUTS, DCDiscriminator, DCGenerator
-from genlib.neural.gan import (discriminator_loss, generator_loss, optimal_discriminator, torch_generator,
-                               value_function)
+from genlib.neural.gan import (MLPGenerator, discriminator_loss, generator_loss, optimal_discriminator,
+                               torch_generator, value_function)
 
 
 def _sigmoid(x):
@@ -207,6 +207,67 @@ def test_visible_steps_and_callback():
     seen = []
     GAN(hidden=(8,), n_steps=10, random_state=0).fit(X, callback=lambda m, s: seen.append(s), callback_every=3)
     assert seen == [3, 6, 9]
+
+
+# ---- the generator's output activation: linear (toy data) or bounded (pixels) ----------------------
+
+@pytest.mark.parametrize("output, lo, hi", [("sigmoid", 0.0, 1.0), ("tanh", -1.0, 1.0)])
+def test_bounded_output_lies_in_its_interval(output, lo, hi):
+    G = MLPGenerator(4, 16, hidden=(32,), output=output)
+    assert isinstance(G.net[-1], nn.Sigmoid if output == "sigmoid" else nn.Tanh)
+    z = torch.randn(500, 4, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        x, tails = G(z), G(100.0 * z)  # far into the tails float32 rounds to the end points, never past them
+    assert x.shape == (500, 16)
+    assert float(x.min()) > lo and float(x.max()) < hi
+    assert float(tails.min()) >= lo and float(tails.max()) <= hi
+    # through the model: digits scaled into the output's range, samples stay inside it
+    X, _ = load_digits()  # (1797, 64) in [0, 1]
+    data = X if output == "sigmoid" else 2.0 * X - 1.0
+    gan = GAN(n_features=64, latent_dim=4, hidden=(32,), output=output, n_steps=20, batch_size=32,
+              random_state=0).fit(data)
+    s = gan.sample(300, random_state=1)
+    assert s.shape == (300, 64)
+    assert float(s.min()) > lo and float(s.max()) < hi
+    assert float(gan.generate(np.zeros((2, 4), dtype=np.float32)).abs().max()) < max(abs(lo), hi)
+
+
+def test_default_output_is_linear_and_unchanged():
+    assert GAN().output == "linear" and isinstance(GAN().generator.net[-1], nn.Linear)
+    X, _ = make_rings(256, random_state=0)
+    a = GAN(hidden=(16,), n_steps=30, batch_size=32, random_state=5).fit(X)
+    b = GAN(hidden=(16,), output="linear", n_steps=30, batch_size=32, random_state=5).fit(X)
+    np.testing.assert_array_equal(a.sample(3, random_state=0).numpy(), b.sample(3, random_state=0).numpy())
+    # the samples genlib gave for this seed before the option existed (linear output, unbounded)
+    before = np.array([[-0.2279110551, 0.4651715159],
+                       [-0.0661568791, 1.815226078],
+                       [-0.3523661494, 0.3422835171]])
+    np.testing.assert_allclose(a.sample(3, random_state=0).numpy(), before, rtol=1e-4, atol=1e-5)
+
+
+def test_bad_output_is_refused_with_a_clear_message():
+    for bad in ("softmax", "Sigmoid", None, 1):
+        with pytest.raises(ValueError, match=r"output must be one of \['linear', 'sigmoid', 'tanh'\]"):
+            GAN(output=bad)
+        with pytest.raises(ValueError, match="output must be one of"):
+            MLPGenerator(2, 2, output=bad)
+    # data outside the range the output can generate: refused, with the fix
+    with pytest.raises(ValueError, match=r"output='sigmoid' generates only in \(0, 1\).*rescale X"):
+        GAN(n_features=2, output="sigmoid", n_steps=2).fit(np.array([[0.5, 2.0], [0.1, 0.2]]))
+    with pytest.raises(ValueError, match=r"output='tanh'"):
+        GAN(n_features=2, output="tanh", n_steps=2).fit(np.array([[-1.5, 0.0], [0.1, 0.2]]))
+    GAN(n_features=2, output="tanh", n_steps=2).fit(np.array([[-1.0, 1.0], [0.1, 0.2]]))  # end points are fine
+
+
+@pytest.mark.parametrize("output", ["linear", "sigmoid", "tanh"])
+def test_state_dict_round_trip_keeps_samples(output):
+    X, _ = load_digits()
+    data = {"linear": X, "sigmoid": X, "tanh": 2.0 * X - 1.0}[output]
+    a = GAN(n_features=64, latent_dim=4, hidden=(16,), output=output, n_steps=10, random_state=0).fit(data)
+    b = GAN(n_features=64, latent_dim=4, hidden=(16,), output=output, random_state=1)
+    assert set(b.state_dict()) == set(GAN(n_features=64, latent_dim=4, hidden=(16,)).state_dict())
+    b.load_state_dict(a.state_dict())
+    torch.testing.assert_close(b.sample(5, random_state=2), a.sample(5, random_state=2))
 
 
 def test_torch_generator_accepts_numpy_and_torch_generators():

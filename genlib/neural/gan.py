@@ -43,11 +43,16 @@ __all__ = [
     "value_function",
     "optimal_discriminator",
     "LOSSES",
+    "OUTPUTS",
 ]
 
 #: The generator losses of the chapter: "minimax" minimises log(1 - D(G(z))) (eq. gan-g-minimax),
 #: "non-saturating" minimises -log D(G(z)) (eq. gan-g-nonsat).
 LOSSES = ("non-saturating", "minimax")
+
+#: The output activations of :class:`MLPGenerator`, with the open interval each one generates in:
+#: "linear" (unbounded, the toy data), "sigmoid" (pixels in [0, 1]), "tanh" (pixels in [-1, 1]).
+OUTPUTS = {"linear": (-np.inf, np.inf), "sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 
 
 # --------------------------------------------------------------------------------------
@@ -210,11 +215,42 @@ def check_betas(betas: Any) -> tuple[float, float]:
             check_float(b2, "betas[1]", minimum=0.0, maximum=1.0))
 
 class MLPGenerator(nn.Module):
-    """G: z (B, latent_dim) -> x (B, n_features); ReLU hidden layers, linear output."""
+    """G: z (B, latent_dim) -> x (B, n_features); ReLU hidden layers, then the output activation.
 
-    def __init__(self, latent_dim: int, n_features: int, hidden=(128, 128)):
+    Parameters
+    ----------
+    latent_dim : int
+        Dimension of the noise z.
+    n_features : int
+        Dimension of the generated points.
+    hidden : tuple of int
+        Widths of the hidden layers.
+    output : {"linear", "sigmoid", "tanh"}
+        The output activation (:data:`OUTPUTS`): ``"linear"`` for unbounded data such as the
+        2-D toy sets; ``"sigmoid"`` gives points in (0, 1) (pixels in [0, 1]), ``"tanh"``
+        points in (-1, 1) (pixels rescaled to [-1, 1], as the DCGAN's Tanh output).
+        (Open intervals in exact arithmetic; a saturated float32 unit can round to an end
+        point.) The activation has no parameters, so the ``state_dict`` has the same keys
+        and shapes for all three.
+
+    Examples
+    --------
+    >>> import torch
+    >>> G = MLPGenerator(2, 3, hidden=(8,), output="sigmoid")
+    >>> x = G(torch.randn(4, 2))
+    >>> tuple(x.shape), bool(((x > 0) & (x < 1)).all())
+    ((4, 3), True)
+    """
+
+    def __init__(self, latent_dim: int, n_features: int, hidden=(128, 128), output: str = "linear"):
         super().__init__()
-        self.net = nn.Sequential(*_mlp([latent_dim, *hidden, n_features], nn.ReLU))
+        self.output = check_option(output, "output", tuple(OUTPUTS))
+        layers = _mlp([latent_dim, *hidden, n_features], nn.ReLU)
+        if output == "sigmoid":
+            layers.append(nn.Sigmoid())
+        elif output == "tanh":
+            layers.append(nn.Tanh())
+        self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)
@@ -475,6 +511,11 @@ class GAN(_AdversarialNet):
         Dimension of the noise z ~ N(0, I).
     hidden : tuple of int
         Widths of the hidden layers of both networks.
+    output : {"linear", "sigmoid", "tanh"}, default "linear"
+        The generator's output activation. ``"linear"`` suits unbounded data (the 2-D toy
+        sets). For bounded data such as pixels, a bounded output keeps every sample in the
+        data's range: ``"sigmoid"`` generates in (0, 1) for data in [0, 1], ``"tanh"`` in
+        (-1, 1) for data rescaled to [-1, 1]. ``fit`` then refuses data outside that range.
     n_steps : int
         Training iterations; each makes ``d_steps`` steps of D and one of G.
     batch_size : int
@@ -511,9 +552,19 @@ class GAN(_AdversarialNet):
     torch.Size([5, 2])
     >>> sorted(gan.history_)
     ['d_fake', 'd_loss', 'd_real', 'g_loss']
+
+    Pixels in [0, 1] with a sigmoid output: every sample is a valid grey level.
+
+    >>> from genlib.datasets import load_digits
+    >>> X, _ = load_digits()  # (1797, 64) in [0, 1]
+    >>> gan = GAN(n_features=64, latent_dim=8, hidden=(32,), output="sigmoid", n_steps=5, random_state=0).fit(X)
+    >>> x = gan.sample(100)
+    >>> bool(((x > 0) & (x < 1)).all())
+    True
     """
 
-    def __init__(self, n_features: int = 2, *, latent_dim: int = 2, hidden=(128, 128), n_steps: int = 2000,
+    def __init__(self, n_features: int = 2, *, latent_dim: int = 2, hidden=(128, 128), output: str = "linear",
+                 n_steps: int = 2000,
                  batch_size: int = 128, lr_d: float = 1e-3, lr_g: float = 1e-3, betas=(0.5, 0.999),
                  loss: str = "non-saturating", d_steps: int = 1, random_state=None, device=None,
                  verbose: bool = False):
@@ -522,7 +573,8 @@ class GAN(_AdversarialNet):
                          verbose=verbose)
         self.n_features = check_int(n_features, "n_features", minimum=1)
         self.hidden = _check_hidden(hidden)
-        self.generator = MLPGenerator(self.latent_dim, self.n_features, self.hidden)
+        self.output = check_option(output, "output", tuple(OUTPUTS))
+        self.generator = MLPGenerator(self.latent_dim, self.n_features, self.hidden, self.output)
         self.discriminator = MLPDiscriminator(self.n_features, self.hidden)
         self._finish_init()
 
@@ -534,6 +586,13 @@ class GAN(_AdversarialNet):
     def _prepare(self, X: Any, name: str = "X") -> torch.Tensor:
         arr = check_array(X, name, dtype=np.float32)  # (N, n_features), finite
         check_n_features(arr, self.n_features, name)
+        lo, hi = OUTPUTS[self.output]
+        if arr.size and (float(arr.min()) < lo - 1e-6 or float(arr.max()) > hi + 1e-6):
+            raise ValueError(
+                f"{name} lies in [{float(arr.min()):.3g}, {float(arr.max()):.3g}] but output={self.output!r} generates "
+                f"only in ({lo:g}, {hi:g}), so G could never match it; rescale {name} into [{lo:g}, {hi:g}] "
+                f"(pixels in [0, 1]: output='sigmoid'; 2 * pixels - 1: output='tanh') or use output='linear'."
+            )
         return torch.from_numpy(arr).to(self.device)
 
     def fit(self, X: Any, *, callback: Callable | None = None, callback_every: int = 100) -> "GAN":
@@ -550,7 +609,8 @@ class GAN(_AdversarialNet):
         return self._fit(X, None, callback, callback_every)
 
     def sample(self, n: int, *, random_state: Any = None, return_latent: bool = False):
-        """Draw ``n`` points x = G(z), z ~ N(0, I): a tensor (n, n_features).
+        """Draw ``n`` points x = G(z), z ~ N(0, I): a tensor (n, n_features), in (0, 1) for
+        ``output="sigmoid"`` and in (-1, 1) for ``output="tanh"``.
 
         Without ``random_state`` the model's own generator is used, so repeated calls give new
         draws; with it, the draws are reproducible. ``return_latent=True`` returns ``(x, z)``.
