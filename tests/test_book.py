@@ -129,20 +129,49 @@ def test_glossary_terms_are_linked_at_first_use():
 # A decimal number or a percentage, in prose stripped of code, math, roles and directive options.
 NUMBER = re.compile(r"(?<![\w.])\d+\.\d+(?!\w|\.\d)|(?<![\w.])\d+(?:\.\d+)?\s?%")
 _NOT_PROSE = [
-    re.compile(r"^(`{3,}|~{3,})(?!\{)[^\n]*\n.*?^\1\s*$", re.M | re.S),  # code blocks (not directives)
-    re.compile(r"^(`{3,})\{math\}[^\n]*\n.*?^\1\s*$", re.M | re.S),     # {math} directives
-    re.compile(r"^(`{3,}|~{3,}).*$", re.M),                                # directives' fence lines
     re.compile(r"\$\$.*?\$\$", re.S),                                     # display math
     re.compile(r"(?<!\\)\$[^$\n]+\$"),                                     # inline math
-    re.compile(r"(\{[\w:-]+\})?(`+)[^`\n]+?\2"),                              # inline code and roles
+    re.compile(r"(\{[\w:-]+\})?(`+)[^`\n]+?\2"),                          # inline code and roles
     re.compile(r"^:[\w-]+:.*$", re.M),                                     # directive options
     re.compile(r"\]\([^)]*\)"),                                           # link targets
     re.compile(r"<[^>]+>"),                                                 # HTML tags
 ]
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,}|:{3,})[ \t]*(\{[^}]*\})?(.*)$")
+_NOT_PROSE_DIRECTIVES = ("{math}", "{code-cell}", "{code-block}", "{code}")
+
+
+def _without_code(markdown: str) -> str:
+    """The markdown without its code blocks and {math} directives, and without the fence lines
+    of other directives (whose bodies, exercises and solutions, are prose), and without indented
+    code blocks (4 spaces after a blank line or a directive's options). Fences nest as MyST
+    reads them: a bare fence closes the innermost open block of the same character if it is at
+    least as long; any other fence opens a block."""
+    out, stack = [], []  # (fence, is code) of each open block
+    indented = False  # inside an indented code block: 4+ spaces after a blank line
+    for line in markdown.split("\n"):
+        indented = bool(line.strip()) and line.startswith(("    ", "\t")) and (
+            indented or not out or not out[-1].strip() or re.match(r"^:[\w-]+:", out[-1]) is not None)
+        if indented:
+            continue
+        match = _FENCE.match(line)
+        in_code = any(code for _, code in stack)
+        if match:
+            fence, directive, info = match.group(1), match.group(2), match.group(3).strip()
+            top = stack[-1][0] if stack else None
+            if top and fence[0] == top[0] and len(fence) >= len(top) and not directive and not info:
+                stack.pop()
+                continue
+            if not in_code:
+                stack.append((fence, directive in _NOT_PROSE_DIRECTIVES or (directive is None and fence[0] != ":")))
+                continue
+        if not in_code:
+            out.append(line)
+    return "\n".join(out)
 
 
 def prose_numbers(markdown: str) -> list[str]:
     """The decimal numbers and percentages a markdown cell's prose states."""
+    markdown = _without_code(markdown)
     for pattern in _NOT_PROSE:
         markdown = pattern.sub(" ", markdown)
     return [m.group(0).replace(" ", "") for m in NUMBER.finditer(markdown)]
@@ -151,8 +180,10 @@ def prose_numbers(markdown: str) -> list[str]:
 def test_prose_numbers_detector():
     text = ("BIC picks 3, the ELBO is -88.7 nats and 45 % agree; $x = 0.5$ and `lr=0.01` and "
             "{glue:text}`fd:.1f` and {cite}`radford2016` are not prose.\n```python\nx = 2.5\n```\n"
-            "```{exercise} (easy) T\n:label: a-1.2\nBy 0.25.\n```")
-    assert prose_numbers(text) == ["88.7", "45%", "0.25"]
+            "```{exercise} (easy) T\n:label: a-1.2\nBy 0.25.\n```\n\n"
+            "````{solution} a-1.2\n:class: dropdown\n```python\ny = 3.5\n```\nAbout 0.02.\n````\n"
+            "```{math}\n:label: m\nx = 1.5\n```\nThen 0.75.\n\n    z = 4.5\n    w = 5.5\nand 0.5.")
+    assert prose_numbers(text) == ["88.7", "45%", "0.25", "0.02", "0.75", "0.5"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "book")))
