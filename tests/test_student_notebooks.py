@@ -41,6 +41,22 @@ def _source(cell):
     return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
 
 
+def _is_solution_cell(cell):
+    return "solution" in cell.get("metadata", {}).get("tags", [])
+
+
+def test_solution_cells_are_on_no_page():
+    """Code cells that check what the solutions state are tagged solution (dropped from the
+    student copies) and remove-cell (rendered in neither edition): they hold the answers."""
+    for chapter in CHAPTERS:
+        for cell in _cells(ROOT / f"{chapter}.ipynb"):
+            if cell["cell_type"] == "code" and _is_solution_cell(cell):
+                assert "remove-cell" in cell["metadata"]["tags"], f"{chapter}: a solution cell shown on the page"
+            elif cell["cell_type"] == "code":
+                assert not re.search(r"^#.*exercise solutions", _source(cell), flags=re.M | re.I), \
+                    f"{chapter}: a cell checking the solutions is not tagged solution:\n{_source(cell)[:200]}"
+
+
 def _cells(path):
     return json.loads(path.read_text())["cells"]
 
@@ -83,8 +99,9 @@ def test_copy_has_no_solution_and_everything_else(chapter):
     titles = re.findall(r"```\{exercise\}[ \t]*(.*)", markdown)
     assert [f"> **Exercise: {t.strip()}**" if t.strip() else "> **Exercise**" for t in titles] == \
         re.findall(r"^> \*\*Exercise.*\*\*$", text, flags=re.M)
-    code = [_source(c) for c in original if c["cell_type"] == "code"]
+    code = [_source(c) for c in original if c["cell_type"] == "code" and not _is_solution_cell(c)]
     assert code == [_source(c) for c in copy if c["cell_type"] == "code"]
+    assert not any(_is_solution_cell(c) for c in copy), "a code cell tagged solution reached the student copy"
     for cell in copy:
         if cell["cell_type"] == "code":
             assert cell["outputs"] == [] and cell["execution_count"] is None

@@ -13,7 +13,9 @@ mirrors `<path>.ipynb` with:
   the fence length); the code cells that follow an exercise are the student's starting point
   (e.g. the self-checking stubs that raise NotImplementedError) and stay. A solution that
   spans cells, sphinx-exercise's gated ``{solution-start}`` ... ``{solution-end}``, is removed
-  with every cell in between, code cells included. The markdown is parsed with MyST's own
+  with every cell in between, code cells included. A code cell tagged ``solution`` (a check of
+  what the solutions state, tagged ``remove-cell`` too so that no page shows it) is removed as
+  well. The markdown is parsed with MyST's own
   parser and the extensions of `_config.yml`, so the fences are found as the book finds them.
   A solution closed by its own inner code fence (an outer fence no longer than the inner one)
   also loses the empty fence after it, and the command warns that the chapter needs a longer
@@ -138,7 +140,7 @@ def split_solutions(nb) -> tuple[nbformat.NotebookNode, list[str]]:
     for cell in out.cells:
         text = _source(cell)
         if cell.cell_type != "markdown":
-            if gated:
+            if gated or SOLUTION in cell.get("metadata", {}).get("tags", []):
                 removed.append(text)
             else:
                 cells.append(cell)
