@@ -138,9 +138,16 @@ PROBE_JS = """
     });
     // a table printed as text (aligned columns in an output) that does not fit scrolls sideways
     Array.prototype.forEach.call(column.querySelectorAll(".cell_output pre, .output pre"), function (pre) {
-      var rows = (pre.textContent || "").split("\\n").filter(function (l) { return /\\S {2,}\\S.* {2,}\\S/.test(l); });
-      if (rows.length >= 3 && pre.scrollWidth > pre.clientWidth + 1) {
-        found.push("a text table " + pre.scrollWidth + " px wide in a " + pre.clientWidth + " px output: " + rows[0].trim().slice(0, 60));
+      var lines = (pre.textContent || "").split("\\n");
+      var rows = lines.filter(function (l) { return /\\S {2,}\\S.* {2,}\\S/.test(l); });
+      if (rows.length < 3 || pre.scrollWidth <= pre.clientWidth + 1) return;
+      // monospace: the widest table row's width, from the widest line's (other long lines, such
+      // as claims, may be what scrolls)
+      var longest = Math.max.apply(null, lines.map(function (l) { return l.length; }));
+      var widest = Math.max.apply(null, rows.map(function (l) { return l.length; }));
+      var width = Math.round(pre.scrollWidth * widest / longest);
+      if (width > pre.clientWidth + 1) {
+        found.push("a text table " + width + " px wide in a " + pre.clientWidth + " px output: " + rows[0].trim().slice(0, 60));
       }
     });
     return found;
