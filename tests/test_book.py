@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+import genlib
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
@@ -70,8 +72,9 @@ def test_chapter_structure(path):
     # imports the claim and glue helpers, then seeds and keeps the seed every other seed derives from
     first = _source(code[0])
     assert "except ImportError" in first and "%pip install" in first
-    assert f'"{DISTRIBUTION} @ git+{CONFIG["repository"]["url"]}' in first, \
-        f"the Colab cell must install {DISTRIBUTION!r} from _config.yml's repository url"
+    release = f'"{DISTRIBUTION} @ git+{CONFIG["repository"]["url"]}@v{genlib.__version__}"'
+    assert release in first, \
+        f"the Colab cell must install {DISTRIBUTION!r} from _config.yml's repository url at the book's release: {release}"
     assert "from genlib.claims import claim, glue" in first
     assert "SEED = genlib.seed_everything(0)" in first
     # every seed comes from SEED, so GENLIB_SEED re-runs the whole chapter on other random numbers
