@@ -152,7 +152,7 @@ def test_generator_removes_every_form_of_solution():
     # Colab's rendering of what is left: the exercise quoted, math as $$, roles as text
     colab = sn.colab_markdown("```{exercise} (easy) Title\n:label: ex-a\nSee {eq}`e1` and {cite}`k1,k2`.\n```\n\n"
                               "```{math}\n:label: e1\nx = 1\n```\n\n```python\ny = '{eq}`kept`'\n```")
-    assert colab == ("> **Exercise: (easy) Title**\n>\n> See (e1) and (k1, k2).\n\n$$\nx = 1\n$$ (e1)\n\n"
+    assert colab == ("> **Exercise: (easy) Title**\n>\n> See (e1) and (k1; k2).\n\n$$\nx = 1\n$$ (e1)\n\n"
                      "```python\ny = '{eq}`kept`'\n```")
 
 

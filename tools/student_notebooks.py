@@ -271,6 +271,11 @@ def equation_numbers(markdown: str) -> dict[str, int]:
 
 
 _CONTEXT = {"bib": None, "equations": {}}
+EQ_LABEL = re.compile(r"\$\$[ \t]*\(([^)\s]+)\)")  # the label after a labelled $$ equation
+
+
+def _eq_label(match: re.Match) -> str:
+    return f"$$ ({_CONTEXT['equations'].get(match.group(1), match.group(1))})"
 
 
 def _role_text(match: re.Match) -> str:
@@ -294,7 +299,7 @@ def colab_markdown(text: str, glued: dict[str, str] | None = None) -> str:
     glued = glued or {}
 
     def prose(chunk: list[str]) -> list[str]:
-        return [GLUE.sub(lambda m: _glue_text(m, glued), ROLE.sub(_role_text, line))
+        return [EQ_LABEL.sub(_eq_label, GLUE.sub(lambda m: _glue_text(m, glued), ROLE.sub(_role_text, line)))
                 for line in chunk if not TARGET.match(line)]
 
     out, pos = [], 0
@@ -316,7 +321,8 @@ def colab_markdown(text: str, glued: dict[str, str] | None = None) -> str:
             options[key] = value.strip()
         body = colab_markdown("\n".join(body), glued).strip("\n").split("\n")
         if name == "math":
-            label = f" ({options['label']})" if "label" in options else ""
+            number = _CONTEXT["equations"].get(options.get("label"), options.get("label"))
+            label = f" ({number})" if "label" in options else ""
             out += ["$$", *body, "$$" + label]
             continue
         given = ROLE.sub(_role_text, match.group(2))
