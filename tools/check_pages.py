@@ -139,7 +139,7 @@ PROBE_JS = """
     // a table printed as text (aligned columns in an output) that does not fit scrolls sideways
     Array.prototype.forEach.call(column.querySelectorAll(".cell_output pre, .output pre"), function (pre) {
       var lines = (pre.textContent || "").split("\\n");
-      var rows = lines.filter(function (l) { return /\\S {2,}\\S.* {2,}\\S/.test(l); });
+      var rows = lines.filter(function (l) { return /\\S {2,}\\S.* {2,}\\S/.test(l) && !/^claim holds:/.test(l); });
       if (rows.length < 3 || pre.scrollWidth <= pre.clientWidth + 1) return;
       // monospace: the widest table row's width, from the widest line's (other long lines, such
       // as claims, may be what scrolls)
