@@ -49,8 +49,8 @@ def seed_everything(seed: int = 0) -> int:
     Examples
     --------
     >>> import numpy as np, genlib
-    >>> genlib.seed_everything(0); a = np.random.rand()
-    >>> genlib.seed_everything(0); b = np.random.rand()
+    >>> _ = genlib.seed_everything(0); a = np.random.rand()
+    >>> _ = genlib.seed_everything(0); b = np.random.rand()
     >>> a == b
     True
     """

@@ -295,3 +295,34 @@ def test_cgan_samples_carry_their_label():
     labels = np.repeat(np.arange(10), 30)
     acc = label_accuracy(model.sample(300, labels=labels, random_state=0), labels)
     assert acc > 0.6  # chance is 0.1 (this seed gives about 0.97)
+
+
+# ---- the projection discriminator (Miyato & Koyama, 2018) ---------------------------------------------
+
+def test_projection_discriminator_is_psi_plus_inner_product():
+    from genlib.neural.cgan import ProjectionDiscriminator
+
+    torch.manual_seed(0)
+    D = ProjectionDiscriminator(6, 3, hidden=(5, 4))
+    x, y = torch.randn(7, 6), torch.tensor([0, 1, 2, 0, 1, 2, 2])
+    h = D.phi(x)
+    expected = D.psi(h).squeeze(-1) + torch.stack([D.class_vectors.weight[k] @ h[i] for i, k in enumerate(y)])
+    assert torch.allclose(D(x, y), expected, atol=1e-6)
+    # the label only moves the logit along the features: same x, two labels differ by (e_a - e_b) . phi(x)
+    ya, yb = torch.zeros(7, dtype=torch.long), torch.ones(7, dtype=torch.long)
+    diff = D(x, ya) - D(x, yb)
+    assert torch.allclose(diff, h @ (D.class_vectors.weight[0] - D.class_vectors.weight[1]), atol=1e-6)
+
+
+def test_cgan_discriminator_option_is_checked_and_builds_the_projection():
+    from genlib.neural.cgan import ProjectionDiscriminator
+
+    with pytest.raises(ValueError, match="discriminator"):
+        ConditionalGAN(discriminator="auxiliary")
+    m = ConditionalGAN(discriminator="projection", hidden=(8,), n_steps=2, random_state=0)
+    assert isinstance(m.discriminator, ProjectionDiscriminator)
+    X, y = load_digits()
+    m.fit(X[:40], y[:40])
+    assert m.sample(5, labels=3).shape == (5, 64)
+    same = ConditionalGAN(discriminator="projection", hidden=(8,), n_steps=2, random_state=0).fit(X[:40], y[:40])
+    assert torch.equal(m.sample(5, labels=3, random_state=1), same.sample(5, labels=3, random_state=1))

@@ -179,3 +179,41 @@ def test_import_does_not_load_torch():
     code = "import sys, genlib.metrics; genlib.metrics.frechet_distance; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ---- per-class measures of conditional samples ----------------------------------------------------------
+
+def test_within_class_spread_is_one_for_the_data_and_zero_for_one_image_per_class():
+    from genlib.metrics import within_class_spread
+
+    X, y = load_digits()
+    assert np.allclose(within_class_spread(X, y, X, y), 1.0)
+    one = np.stack([X[y == k][0] for k in range(10)])[y]
+    assert np.allclose(within_class_spread(X, y, one, y), 0.0)
+    # a brute-force mean pairwise distance for one class
+    A = X[y == 3][:20]
+    brute = np.mean([np.linalg.norm(a - b) for i, a in enumerate(A) for j, b in enumerate(A) if i != j])
+    ratio = within_class_spread(X[y == 3][:20], np.full(20, 3), A[:10], np.full(10, 3))
+    brute_fake = np.mean([np.linalg.norm(a - b) for i, a in enumerate(A[:10]) for j, b in enumerate(A[:10]) if i != j])
+    assert np.allclose(ratio, brute_fake / brute)
+
+
+def test_intra_class_frechet_distance_is_the_frechet_distance_of_each_class():
+    from genlib.metrics import digit_classifier, frechet_distance, intra_class_frechet_distance
+
+    X, y = load_digits()
+    clf = digit_classifier()
+    d = intra_class_frechet_distance(X[:900], y[:900], X[900:], y[900:], classifier=clf)
+    F_a, F_b = clf.features(X[:900]), clf.features(X[900:])
+    expected = [frechet_distance(F_a[y[:900] == k], F_b[y[900:] == k]) for k in range(10)]
+    assert np.allclose(d, expected)
+
+
+def test_per_class_measures_refuse_a_class_with_too_few_images():
+    from genlib.metrics import intra_class_frechet_distance, within_class_spread
+
+    X, y = load_digits()
+    with pytest.raises(ValueError, match="class 7 has"):
+        within_class_spread(X, y, X[:1], np.array([7]))
+    with pytest.raises(ValueError, match="fake_labels must hold one label per image"):
+        intra_class_frechet_distance(X, y, X[:5], y[:4])

@@ -10,7 +10,9 @@ Sample-quality metrics (this package started with the GAN chapters):
 - :class:`DigitClassifier`, :func:`digit_classifier` - a small digit classifier that
   genlib trains deterministically in seconds; its penultimate layer is the feature space
   of :func:`digit_frechet_distance` and :func:`digit_precision_recall`, and its
-  predictions give :func:`label_accuracy` of class-conditional samples;
+  predictions give :func:`label_accuracy` of class-conditional samples; per class,
+  :func:`intra_class_frechet_distance` and :func:`within_class_spread` say whether the
+  samples of each class are as varied as the data of that class;
 - :func:`mode_coverage`, :func:`ring_centers` - modes covered and sample quality for
   2-D mixtures such as :func:`genlib.datasets.make_rings`.
 
@@ -42,6 +44,8 @@ _NAMES = {
     "digit_frechet_distance": "classifier",
     "digit_precision_recall": "classifier",
     "label_accuracy": "classifier",
+    "intra_class_frechet_distance": "classifier",
+    "within_class_spread": "classifier",
     "mode_coverage": "modes",
     "ModeCoverage": "modes",
     "ring_centers": "modes",

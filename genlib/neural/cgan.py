@@ -8,9 +8,18 @@ and the game becomes
 (eq. (cgan-value)). D now judges whether x is a real example *of class y*, so G cannot
 fool it with a good image of the wrong digit: asking for y gives a y.
 
-As in the paper, both networks are multilayer perceptrons; the label enters by
-concatenation, either as a one-hot vector or as a learnt embedding
-(``conditioning="onehot"`` or ``"embedding"``). Data are vectors in [0, 1] (flattened
+As in the paper, both networks are multilayer perceptrons; the label enters the generator
+by concatenation, either as a one-hot vector or as a learnt embedding
+(``conditioning="onehot"`` or ``"embedding"``). The discriminator either concatenates the
+label to the image too (``discriminator="concat"``, the paper's) or uses the *projection*
+discriminator of Miyato & Koyama (2018) (``discriminator="projection"``)::
+
+    D(x | y) = sigmoid(psi(phi(x)) + e_y . phi(x))
+
+where phi is the MLP's last hidden layer, psi a linear unconditional score and e_y a learnt
+vector per class: the label changes the logit by an inner product with the image's features,
+which is the form the optimal logit log p_data(x, y) / p_g(x, y) takes when p(y | x) is a
+log-linear model of phi(x). Data are vectors in [0, 1] (flattened
 grey images); they are mapped to [-1, 1] for G's Tanh output and back in :meth:`sample`.
 """
 
@@ -26,10 +35,15 @@ from torch import nn
 from .._validation import check_array, check_int, check_option
 from .gan import _AdversarialNet, _check_hidden, _init_linear, _mlp
 
-__all__ = ["ConditionalGAN", "ConditionalGenerator", "ConditionalDiscriminator", "CONDITIONINGS"]
+__all__ = ["ConditionalGAN", "ConditionalGenerator", "ConditionalDiscriminator", "ProjectionDiscriminator",
+           "CONDITIONINGS", "DISCRIMINATORS"]
 
 #: How the label y enters G and D: a one-hot vector, or a learnt embedding, concatenated to the input.
 CONDITIONINGS = ("onehot", "embedding")
+
+#: How D judges the pair (x, y): "concat" appends the label's code to x (Mirza & Osindero, 2014);
+#: "projection" adds the inner product of a class vector with D's features (Miyato & Koyama, 2018).
+DISCRIMINATORS = ("concat", "projection")
 
 
 class _LabelCode(nn.Module):
@@ -72,6 +86,26 @@ class ConditionalDiscriminator(nn.Module):
         return self.net(torch.cat([x, self.code(y)], dim=1)).squeeze(-1)  # the label enters D too
 
 
+class ProjectionDiscriminator(nn.Module):
+    """D: logit(x, y) = psi(phi(x)) + <e_y, phi(x)> (Miyato & Koyama, 2018); (B, n_features), (B,) -> (B,).
+
+    phi is an MLP with LeakyReLU(0.2) hidden layers (its last hidden layer is the feature
+    vector), psi a linear layer to one unconditional logit, e_y a learnt vector per class of
+    the feature's width. The label never enters phi: it only *projects* the features.
+    """
+
+    def __init__(self, n_features, n_classes, hidden=(256, 256)):
+        super().__init__()
+        layers = _mlp([n_features, *hidden, 1], lambda: nn.LeakyReLU(0.2))
+        self.phi = nn.Sequential(*layers[:-1], nn.LeakyReLU(0.2))  # x -> features (B, hidden[-1])
+        self.psi = layers[-1]  # features -> unconditional logit
+        self.class_vectors = nn.Embedding(n_classes, hidden[-1])  # e_y
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        h = self.phi(x)
+        return self.psi(h).squeeze(-1) + (self.class_vectors(y) * h).sum(dim=1)  # the projection of phi(x) on e_y
+
+
 class ConditionalGAN(_AdversarialNet):
     """Conditional GAN: generator and discriminator both see the class label (Mirza & Osindero, 2014).
 
@@ -90,6 +124,10 @@ class ConditionalGAN(_AdversarialNet):
         How y enters both networks (concatenated one-hot vector, or a learnt embedding).
     embed_dim : int
         Size of the embedding when ``conditioning="embedding"``.
+    discriminator : {"concat", "projection"}
+        How D sees y: concatenated to x as G sees it (``"concat"``, Mirza & Osindero) or
+        through a :class:`ProjectionDiscriminator` (``"projection"``, Miyato & Koyama), whose
+        class vectors are learnt whatever ``conditioning`` says.
     n_steps, batch_size, lr_d, lr_g, betas, loss, d_steps, random_state, device, verbose
         As in :class:`~genlib.neural.gan.GAN`.
 
@@ -105,7 +143,7 @@ class ConditionalGAN(_AdversarialNet):
     conditional = True
 
     def __init__(self, n_features: int = 64, n_classes: int = 10, *, latent_dim: int = 32, hidden=(128,),
-                 conditioning: str = "onehot", embed_dim: int = 10, n_steps: int = 1000, batch_size: int = 64,
+                 conditioning: str = "onehot", embed_dim: int = 10, discriminator: str = "concat", n_steps: int = 1000, batch_size: int = 64,
                  lr_d: float = 1e-3, lr_g: float = 1e-3, betas=(0.5, 0.999), loss: str = "non-saturating",
                  d_steps: int = 1, random_state=None, device=None, verbose: bool = False):
         super().__init__(latent_dim=latent_dim, n_steps=n_steps, batch_size=batch_size, lr_d=lr_d, lr_g=lr_g,
@@ -116,9 +154,13 @@ class ConditionalGAN(_AdversarialNet):
         self.hidden = _check_hidden(hidden)
         self.conditioning = check_option(conditioning, "conditioning", CONDITIONINGS)
         self.embed_dim = check_int(embed_dim, "embed_dim", minimum=1)
+        self.discriminator_kind = check_option(discriminator, "discriminator", DISCRIMINATORS)
         kw = dict(hidden=self.hidden, conditioning=self.conditioning, embed_dim=self.embed_dim)
         self.generator = ConditionalGenerator(self.latent_dim, self.n_features, self.n_classes, **kw)
-        self.discriminator = ConditionalDiscriminator(self.n_features, self.n_classes, **kw)
+        if self.discriminator_kind == "projection":
+            self.discriminator = ProjectionDiscriminator(self.n_features, self.n_classes, hidden=self.hidden)
+        else:
+            self.discriminator = ConditionalDiscriminator(self.n_features, self.n_classes, **kw)
         self._finish_init()
 
     def _reset_parameters(self, gen: torch.Generator) -> None:
@@ -128,6 +170,9 @@ class ConditionalGAN(_AdversarialNet):
                     _init_linear(m, gen)
                 elif isinstance(m, nn.Embedding):
                     m.weight.normal_(0.0, 1.0, generator=gen)
+            if isinstance(self.discriminator, ProjectionDiscriminator):  # e_y on the scale of a linear layer's rows
+                e = self.discriminator.class_vectors.weight
+                e.uniform_(-1.0 / np.sqrt(e.shape[1]), 1.0 / np.sqrt(e.shape[1]), generator=gen)
 
     def _prepare(self, X: Any, name: str = "X") -> torch.Tensor:
         ndim = np.ndim(X)
