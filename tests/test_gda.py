@@ -17,7 +17,7 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticD
 
 from genlib.base import NotFittedError
 from genlib.classic import ClassConditionalGaussian
-from genlib.classic.gda import cholesky_factors, fit_class_gaussians, gaussian_log_density
+from genlib.classic.gmm import component_log_prob, precision_cholesky
 
 
 def _three_classes(n=300, d=3, seed=0):
@@ -34,13 +34,14 @@ def _three_classes(n=300, d=3, seed=0):
 
 # ------------------------------------------------------------------- densities
 def test_gaussian_log_density_matches_scipy():
+    # the classifier's densities are the shared toolbox's (genlib.classic.gmm)
     rng = np.random.default_rng(1)
     for d in (1, 2, 5):
         A = rng.normal(size=(d, d))
         cov = A @ A.T + 0.1 * np.eye(d)
         mean = rng.normal(size=d)
         X = rng.normal(size=(50, d)) * 3
-        ours = gaussian_log_density(X, mean, cholesky_factors(cov[None])[0])
+        ours = component_log_prob(X, mean[None], precision_cholesky(cov[None], "full"), "full")[:, 0]
         ref = multivariate_normal(mean, cov).logpdf(X)
         np.testing.assert_allclose(ours, np.atleast_1d(ref), rtol=1e-10, atol=1e-10)
 
@@ -85,9 +86,10 @@ def test_fitted_parameters_are_the_brute_force_mle(covariance):
         np.testing.assert_allclose(model.covariances_[k], expected + reg * np.eye(3), rtol=1e-10)
 
 
-def test_fit_class_gaussians_small_hand_example():
+def test_tied_fit_small_hand_example():
     X = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 4.0], [0.0, 8.0]])
-    pi, mu, cov = fit_class_gaussians(X, np.array([0, 0, 1, 1]), 2, covariance="tied")
+    model = ClassConditionalGaussian(covariance="tied", reg_covar=0.0).fit(X, np.array([0, 0, 1, 1]))
+    mu, cov = model.means_, model.covariances_
     np.testing.assert_allclose(mu, [[1.0, 0.0], [0.0, 6.0]])
     # full: diag(1, 0) and diag(0, 4); tied: their average with weights 1/2
     np.testing.assert_allclose(cov[0], [[0.5, 0.0], [0.0, 2.0]])

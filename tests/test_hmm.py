@@ -13,7 +13,11 @@ from scipy.stats import multivariate_normal
 from genlib.base import ConvergenceWarning, NotFittedError
 from genlib.classic import CategoricalHMM, GaussianHMM
 
-hmm = pytest.importorskip("hmmlearn.hmm")
+try:
+    from hmmlearn import hmm
+except ImportError:  # only the comparisons with hmmlearn need it (marked below)
+    hmm = None
+needs_hmmlearn = pytest.mark.skipif(hmm is None, reason="hmmlearn is not installed")
 
 PI = np.array([0.6, 0.3, 0.1])
 A = np.array([[0.90, 0.07, 0.03], [0.10, 0.85, 0.05], [0.05, 0.15, 0.80]])
@@ -26,8 +30,23 @@ def categorical_truth(seed=0):
     return CategoricalHMM.from_parameters(PI, A, B, random_state=seed)
 
 
+def layout(covs, cov_type):
+    """The full covariances COVS in the layout of ``cov_type`` (that of GaussianMixture)."""
+    variances = np.diagonal(covs, axis1=1, axis2=2)
+    return {"full": covs, "tied": covs.mean(axis=0), "diag": variances.copy(),
+            "spherical": variances.mean(axis=1)}[cov_type]
+
+
+def dense(covars, cov_type, K=3):
+    """The (K, d, d) matrices of covariances in the layout of ``cov_type``."""
+    d = MEANS.shape[1]
+    return {"full": lambda: covars, "tied": lambda: np.repeat(covars[None], K, axis=0),
+            "diag": lambda: np.stack([np.diag(v) for v in covars]),
+            "spherical": lambda: covars[:, None, None] * np.eye(d)}[cov_type]()
+
+
 def gaussian_truth(cov_type="full", seed=0):
-    covs = COVS if cov_type == "full" else np.diagonal(COVS, axis1=1, axis2=2).copy()
+    covs = layout(COVS, cov_type)
     return GaussianHMM.from_parameters(PI, A, MEANS, covs, covariance_type=cov_type, random_state=seed)
 
 
@@ -39,6 +58,7 @@ def best_permutation(estimated, true):
 
 # ------------------------------------------------------------------ agreement with hmmlearn
 
+@needs_hmmlearn
 def test_categorical_score_viterbi_posteriors_match_hmmlearn():
     model = categorical_truth()
     X, _ = model.sample(500, return_latent=True)
@@ -58,7 +78,8 @@ def test_categorical_score_viterbi_posteriors_match_hmmlearn():
     np.testing.assert_allclose(model.predict_proba(X, lengths), ref.predict_proba(X, lengths), atol=1e-9)
 
 
-@pytest.mark.parametrize("cov_type", ["full", "diag"])
+@needs_hmmlearn
+@pytest.mark.parametrize("cov_type", ["full", "tied", "diag", "spherical"])
 def test_gaussian_score_viterbi_posteriors_match_hmmlearn(cov_type):
     model = gaussian_truth(cov_type)
     X = model.sample(400)
@@ -71,14 +92,18 @@ def test_gaussian_score_viterbi_posteriors_match_hmmlearn(cov_type):
     np.testing.assert_allclose(model.predict_proba(X, lengths), ref.predict_proba(X, lengths), atol=1e-9)
 
 
-def test_gaussian_emission_is_scipy_density():
-    model = gaussian_truth("full")
-    X = model.sample(20)
-    log_b = model._log_emission(X)
+@pytest.mark.parametrize("cov_type", ["full", "tied", "diag", "spherical"])
+def test_gaussian_emission_is_scipy_density(cov_type):
+    # A one-state HMM over sequences of length 1 scores each point by its emission density.
+    X = gaussian_truth(cov_type).sample(20)
     for k in range(3):
-        np.testing.assert_allclose(log_b[:, k], multivariate_normal(MEANS[k], COVS[k]).logpdf(X), rtol=1e-12)
+        covars = layout(COVS[k:k + 1], cov_type)
+        one = GaussianHMM.from_parameters([1.0], [[1.0]], MEANS[k:k + 1], covars, covariance_type=cov_type)
+        ref = multivariate_normal(MEANS[k], dense(covars, cov_type, K=1)[0]).logpdf(X)
+        np.testing.assert_allclose(one.log_prob(X, lengths=[1] * 20), ref, rtol=1e-12)
 
 
+@needs_hmmlearn
 def test_single_em_step_matches_hmmlearn():
     # Same initial parameters, one Baum-Welch iteration each: the same updated parameters.
     X = categorical_truth(1).sample(3000)
@@ -100,7 +125,9 @@ def test_single_em_step_matches_hmmlearn():
 
 @pytest.mark.parametrize("model", [CategoricalHMM(3, n_init=2, max_iter=60, random_state=0),
                                    GaussianHMM(3, n_init=2, max_iter=60, random_state=0),
-                                   GaussianHMM(3, covariance_type="diag", max_iter=60, random_state=0)])
+                                   GaussianHMM(3, covariance_type="diag", max_iter=60, random_state=0),
+                                   GaussianHMM(3, covariance_type="tied", max_iter=60, random_state=0),
+                                   GaussianHMM(3, covariance_type="spherical", max_iter=60, random_state=0)])
 def test_baum_welch_never_decreases_the_log_likelihood(model):
     truth = categorical_truth(2) if isinstance(model, CategoricalHMM) else gaussian_truth(seed=2)
     X = truth.sample(1500)
@@ -221,8 +248,11 @@ def test_non_stochastic_matrices_are_refused():
         CategoricalHMM.from_parameters([0.5, 0.5], np.eye(3), [[1.0, 0.0], [0.0, 1.0]])
     with pytest.raises(ValueError, match="emissionprob must sum to 1"):
         CategoricalHMM.from_parameters([0.5, 0.5], np.eye(2), [[1.0, 0.1], [0.0, 1.0]])
-    with pytest.raises(ValueError, match="reg_covar"):
+    with pytest.raises(ValueError, match="covars must be positive definite.*reg_covar"):
         GaussianHMM.from_parameters([1.0], [[1.0]], [[0.0, 0.0]], [[[1.0, 1.0], [1.0, 1.0]]])
+    with pytest.raises(ValueError, match="increase reg_covar.*n_components") as err:  # collapses in fit
+        GaussianHMM(2, reg_covar=0.0, random_state=0).fit(np.repeat([[0.0, 0.0], [1.0, 1.0]], 5, axis=0))
+    assert "tied" not in str(err.value)  # no advice the model cannot take
 
 
 def test_bad_hyperparameters_and_not_fitted():
@@ -232,7 +262,7 @@ def test_bad_hyperparameters_and_not_fitted():
     with pytest.raises(TypeError, match="n_init must be an int"):
         CategoricalHMM(2, n_init=1.5).fit(X)
     with pytest.raises(ValueError, match="covariance_type must be one of"):
-        GaussianHMM(2, covariance_type="tied").fit(np.zeros((4, 1)))
+        GaussianHMM(2, covariance_type="banana").fit(np.zeros((4, 1)))
     with pytest.raises(NotFittedError):
         CategoricalHMM(2).predict(X)
     g = gaussian_truth()

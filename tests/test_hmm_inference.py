@@ -1,7 +1,7 @@
 """The HMM inference functions against independent references.
 
 - brute-force enumeration over all K**T state paths (T <= 6, K in {2, 3});
-- the log-space recursions against the scaled ones and the chunked engine;
+- forward_backward's two engines (the log-space recursion and the chunked scan) against each other;
 - hmmlearn (test-only dependency) on the same parameters;
 - a 1,000,000-step sequence, where the exact answer is known in closed form.
 """
@@ -16,12 +16,9 @@ from scipy.special import logsumexp
 
 from genlib.classic.hmm_inference import (
     backward_log,
-    backward_scaled,
     forward_backward,
     forward_log,
-    forward_scaled,
     log_likelihood,
-    posteriors,
     sample_states,
     viterbi,
 )
@@ -68,25 +65,18 @@ def test_textbook_functions_match_brute_force(K, T, seed):
     log_beta = backward_log(np.log(A), log_b)
     np.testing.assert_allclose(logsumexp(np.log(pi) + log_b[0] + log_beta[0]), ll, rtol=1e-12)
 
-    g, x_i, ll_post = posteriors(np.log(pi), np.log(A), log_b)
-    np.testing.assert_allclose(g, gamma, atol=1e-12)
-    np.testing.assert_allclose(x_i, xi, atol=1e-12)
-
-    alpha_hat, c = forward_scaled(pi, A, np.exp(log_b))
-    np.testing.assert_allclose(np.log(c).sum(), ll, rtol=1e-12)
-    beta_hat = backward_scaled(A, np.exp(log_b), c)
-    np.testing.assert_allclose(alpha_hat * beta_hat, gamma, atol=1e-12)
-
     p, lp = viterbi(np.log(pi), np.log(A), log_b)
     np.testing.assert_array_equal(p, path)
     np.testing.assert_allclose(lp, [best], rtol=1e-12)
 
-    for chunk in (1, 2, 3, None):
-        ll_e, g_e, xi_sum = forward_backward(pi, A, log_b, chunk_size=chunk)
+    engines = [{"engine": "recursion"}] + [{"chunk_size": chunk} for chunk in (1, 2, 3, None)]
+    for kwargs in engines:  # the chapter's recursion and the scan, each against the brute force
+        ll_e, g_e, xi_sum = forward_backward(pi, A, log_b, **kwargs)
         np.testing.assert_allclose(ll_e, [ll], rtol=1e-12)
         np.testing.assert_allclose(g_e, gamma, atol=1e-12)
         np.testing.assert_allclose(xi_sum, xi.sum(axis=0), atol=1e-12)
-        np.testing.assert_allclose(log_likelihood(pi, A, log_b, chunk_size=chunk), [ll], rtol=1e-12)
+        np.testing.assert_allclose(log_likelihood(pi, A, log_b, chunk_size=kwargs.get("chunk_size")), [ll],
+                                   rtol=1e-12)
 
 
 def test_several_sequences_equal_each_sequence_alone():
@@ -106,17 +96,11 @@ def test_several_sequences_equal_each_sequence_alone():
 
     _, ll = forward_log(np.log(pi), np.log(A), log_b, lengths)
     np.testing.assert_allclose(ll, lls, rtol=1e-12)
-    g, xi, ll2 = posteriors(np.log(pi), np.log(A), log_b, lengths)
-    np.testing.assert_allclose(g, gamma_all, atol=1e-12)
-    np.testing.assert_allclose(xi, xi_all, atol=1e-12)
-    alpha_hat, c = forward_scaled(pi, A, np.exp(log_b), lengths)
-    np.testing.assert_allclose(np.add.reduceat(np.log(c), starts), lls, rtol=1e-12)
-    np.testing.assert_allclose(alpha_hat * backward_scaled(A, np.exp(log_b), c, lengths), gamma_all, atol=1e-12)
     p, lp = viterbi(np.log(pi), np.log(A), log_b, lengths)
     np.testing.assert_array_equal(p, path_all)
     np.testing.assert_allclose(lp, best, rtol=1e-12)
-    for chunk in (1, 2, 4, None):
-        ll_e, g_e, xi_sum = forward_backward(pi, A, log_b, lengths, chunk_size=chunk)
+    for kwargs in [{"engine": "recursion"}] + [{"chunk_size": chunk} for chunk in (1, 2, 4, None)]:
+        ll_e, g_e, xi_sum = forward_backward(pi, A, log_b, lengths, **kwargs)
         np.testing.assert_allclose(ll_e, lls, rtol=1e-12)
         np.testing.assert_allclose(g_e, gamma_all, atol=1e-12)
         np.testing.assert_allclose(xi_sum, xi_all.sum(axis=0), atol=1e-12)
@@ -129,11 +113,11 @@ def test_chunked_engine_equals_log_space_recursions_on_long_ragged_sequences(chu
     lengths = np.array([400, 1, 137, 999, 64])
     x = rng.integers(0, 27, size=lengths.sum())
     log_b = np.log(B.T[x])
-    gamma, xi, ll = posteriors(np.log(pi), np.log(A), log_b, lengths)
+    ll, gamma, xi = forward_backward(pi, A, log_b, lengths, engine="recursion")
     ll_e, g_e, xi_sum = forward_backward(pi, A, log_b, lengths, chunk_size=chunk)
     np.testing.assert_allclose(ll_e, ll, rtol=1e-10)
     np.testing.assert_allclose(g_e, gamma, atol=1e-9)
-    np.testing.assert_allclose(xi_sum, xi.sum(axis=0), rtol=1e-9)
+    np.testing.assert_allclose(xi_sum, xi, rtol=1e-9)
 
 
 def test_zero_probabilities_give_minus_inf_not_nan():
@@ -219,3 +203,5 @@ def test_bad_lengths_and_shapes_are_refused():
         viterbi(np.log(pi), np.log(A), log_b[:, 0])
     with pytest.raises(ValueError, match="chunk_size"):
         log_likelihood(pi, A, log_b, chunk_size=0)
+    with pytest.raises(ValueError, match="engine must be"):
+        forward_backward(pi, A, log_b, engine="fast")

@@ -15,14 +15,15 @@ linear (Fisher's linear discriminant analysis, LDA). Unlike a discriminative cla
 the fitted model is also a density model: ``log_prob`` evaluates the marginal
 p(x) = sum_k pi_k N(x | mu_k, Sigma_k), and ``sample`` draws new (x, y) pairs.
 
-The maths lives in the module-level functions :func:`gaussian_log_density` and
-:func:`fit_class_gaussians`, which the tests call directly.
+The maths is genlib's one Gaussian toolbox, :mod:`genlib.classic.gmm`: fitting is the
+mixture's M-step (:func:`~genlib.classic.gmm.estimate_parameters`) with one-hot
+responsibilities, the known labels; the densities are its
+:func:`~genlib.classic.gmm.component_log_prob`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import get_lapack_funcs
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 
@@ -35,142 +36,12 @@ from .._validation import (
     check_option,
     check_random_state,
 )
+from .gmm import component_log_prob, estimate_parameters, precision_cholesky, sample_components
 
-__all__ = ["ClassConditionalGaussian", "gaussian_log_density", "fit_class_gaussians", "cholesky_factors"]
+__all__ = ["ClassConditionalGaussian"]
 
-_LOG_2PI = np.log(2.0 * np.pi)
-
-
-def cholesky_factors(covariances: np.ndarray) -> np.ndarray:
-    """Lower Cholesky factors L_k with Sigma_k = L_k L_k^T, for a stack of covariances.
-
-    Parameters
-    ----------
-    covariances : ndarray of shape (K, d, d)
-        Symmetric positive-definite matrices.
-
-    Returns
-    -------
-    ndarray of shape (K, d, d)
-
-    Raises
-    ------
-    ValueError
-        If a matrix is not positive definite; the message suggests a larger ``reg_covar``.
-
-    Examples
-    --------
-    >>> L = cholesky_factors(np.array([[[4.0, 0.0], [0.0, 9.0]]]))
-    >>> L[0].diagonal().tolist()
-    [2.0, 3.0]
-    """
-    factors = np.empty_like(covariances)
-    tiny = 10 * covariances.shape[-1] * np.finfo(covariances.dtype).eps
-    for k, cov in enumerate(covariances):
-        try:
-            factors[k] = np.linalg.cholesky(cov)
-            # L_ii^2 is the variance of x_i given x_1..x_{i-1}; at round-off level the matrix is
-            # singular in all but name and its log-density would be garbage.
-            scale = np.max(np.diagonal(cov))
-            if not np.min(np.diagonal(factors[k])) ** 2 > tiny * scale:
-                raise np.linalg.LinAlgError
-        except np.linalg.LinAlgError:
-            raise ValueError(
-                f"covariance {k} is not positive definite (a class whose points lie on a line or "
-                f"plane, or fewer points than features); increase reg_covar (e.g. reg_covar=1e-3) "
-                f"or use covariance='tied'."
-            ) from None
-    return factors
-
-
-def gaussian_log_density(X: np.ndarray, mean: np.ndarray, chol: np.ndarray) -> np.ndarray:
-    """log N(x | mu, Sigma) for each row of ``X``, with Sigma given by its Cholesky factor.
-
-    With Sigma = L L^T and z = L^{-1} (x - mu)::
-
-        log N(x | mu, Sigma) = -d/2 log(2 pi) - sum_i log L_ii - ||z||^2 / 2
-
-    which never forms Sigma^{-1} or det(Sigma) explicitly (both are unstable).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, d)
-    mean : ndarray of shape (d,)
-    chol : ndarray of shape (d, d), lower triangular
-
-    Returns
-    -------
-    ndarray of shape (n,)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> round(float(gaussian_log_density(np.zeros((1, 1)), np.zeros(1), np.eye(1))[0]), 6)
-    -0.918939
-    """
-    d = X.shape[1]
-    # L^{-1} once (d x d, LAPACK's triangular inverse), then z_n = L^{-1} (x_n - mu) for all rows
-    # with one matrix product, as scikit-learn's GaussianMixture does.
-    (trtri,) = get_lapack_funcs(("trtri",), (chol,))
-    chol_inv, info = trtri(chol, lower=1)  # (d, d)
-    if info != 0:
-        raise ValueError("the Cholesky factor is singular; increase reg_covar.")
-    z = (X - mean) @ chol_inv.T  # (n, d)
-    half_log_det = np.log(np.diagonal(chol)).sum()  # log |Sigma|^{1/2}
-    return -0.5 * d * _LOG_2PI - half_log_det - 0.5 * np.einsum("nd,nd->n", z, z)
-
-
-def fit_class_gaussians(X: np.ndarray, y_index: np.ndarray, n_classes: int, *, covariance: str = "full",
-                        reg_covar: float = 0.0):
-    """Closed-form maximum-likelihood estimates of the class-conditional Gaussian model.
-
-    Maximising sum_n log p(x_n, y_n) splits into one problem per parameter::
-
-        pi_k    = N_k / N
-        mu_k    = (1 / N_k) sum_{n: y_n = k} x_n
-        Sigma_k = (1 / N_k) sum_{n: y_n = k} (x_n - mu_k)(x_n - mu_k)^T            ("full")
-        Sigma   = (1 / N)   sum_n (x_n - mu_{y_n})(x_n - mu_{y_n})^T = sum_k pi_k Sigma_k  ("tied")
-
-    ``reg_covar`` is then added to every diagonal entry.
-
-    Parameters
-    ----------
-    X : ndarray of shape (N, d)
-    y_index : ndarray of shape (N,)
-        Class indices 0..n_classes-1; each class must occur.
-    n_classes : int
-    covariance : {"full", "tied"}
-    reg_covar : float
-
-    Returns
-    -------
-    priors : ndarray (K,)
-    means : ndarray (K, d)
-    covariances : ndarray (K, d, d)
-        For ``"tied"`` the shared matrix repeated K times.
-
-    Examples
-    --------
-    >>> X = np.array([[0.0], [2.0], [10.0], [14.0]])
-    >>> pi, mu, cov = fit_class_gaussians(X, np.array([0, 0, 1, 1]), 2)
-    >>> pi.tolist(), mu.ravel().tolist(), cov.ravel().tolist()
-    ([0.5, 0.5], [1.0, 12.0], [1.0, 4.0])
-    """
-    N, d = X.shape
-    counts = np.bincount(y_index, minlength=n_classes).astype(float)  # (K,)
-    priors = counts / N
-    means = np.zeros((n_classes, d))
-    np.add.at(means, y_index, X)
-    means /= counts[:, None]  # (K, d)
-    resid = X - means[y_index]  # (N, d)
-    covariances = np.empty((n_classes, d, d))
-    for k in range(n_classes):
-        R = resid[y_index == k]
-        covariances[k] = R.T @ R / counts[k]
-    if covariance == "tied":
-        covariances[:] = np.tensordot(priors, covariances, axes=1)  # sum_k pi_k Sigma_k
-    covariances += reg_covar * np.eye(d)
-    return priors, means, covariances
+# What a singular class covariance asks for, after "increase reg_covar".
+_REMEDY = "or use covariance='tied'"
 
 
 class ClassConditionalGaussian(ClassifierMixin, BaseEstimator):
@@ -276,9 +147,14 @@ class ClassConditionalGaussian(ClassifierMixin, BaseEstimator):
                 f"y has only {int(counts[k])} point(s) of class {classes[k].item()!r}; each class needs at least 2 "
                 f"points to estimate a mean and a covariance: drop the class or collect more data."
             )
-        priors, means, covariances = fit_class_gaussians(
-            X, y_index.ravel(), classes.size, covariance=self.covariance, reg_covar=reg_covar)
-        cholesky_factors(covariances)  # fail now, with the reg_covar hint, not at predict time
+        # Maximum likelihood with known labels is the mixture's M-step with one-hot r_nk:
+        # pi_k = N_k / N, mu_k = class mean, Sigma_k = class covariance (or, tied, their
+        # average sum_k pi_k Sigma_k), each plus reg_covar on the diagonal.
+        resp = np.eye(classes.size)[y_index.ravel()]  # (N, K)
+        priors, means, covariances = estimate_parameters(X, resp, reg_covar, self.covariance)
+        if self.covariance == "tied":
+            covariances = np.repeat(covariances[None], classes.size, axis=0)  # (K, d, d)
+        precision_cholesky(covariances, "full", reg_covar=reg_covar, remedy=_REMEDY)  # fail now, not at predict
         self.classes_ = classes
         self.priors_ = priors
         self.means_ = means
@@ -337,8 +213,9 @@ class ClassConditionalGaussian(ClassifierMixin, BaseEstimator):
         return self._log_joint(X)
 
     def _log_joint(self, X):
-        chol = cholesky_factors(self.covariances_)  # recomputed so edits of covariances_ take effect
-        log_dens = np.column_stack([gaussian_log_density(X, m, L) for m, L in zip(self.means_, chol)])  # (n, K)
+        # recomputed, so that edits of covariances_ take effect
+        U = precision_cholesky(self.covariances_, "full", reg_covar=self.reg_covar, remedy=_REMEDY)
+        log_dens = component_log_prob(X, self.means_, U, "full")  # (n, K)
         with np.errstate(divide="ignore"):  # a prior of 0 gives log 0 = -inf, which is right
             return np.log(self.priors_) + log_dens
 
@@ -435,9 +312,7 @@ class ClassConditionalGaussian(ClassifierMixin, BaseEstimator):
             idx = rng.choice(K, size=n, p=self.priors_)  # y ~ Categorical(pi)
         else:
             idx = self._label_index(y, n)
-        chol = cholesky_factors(self.covariances_)
-        z = rng.standard_normal((n, self.n_features_in_))  # (n, d)
-        X = self.means_[idx] + np.einsum("nij,nj->ni", chol[idx], z)  # x = mu_y + L_y z
+        X = sample_components(self.means_, self.covariances_, "full", idx, rng)  # x ~ N(mu_y, Sigma_y)
         if return_latent:
             return X, self.classes_[idx]
         return X

@@ -28,8 +28,11 @@ type           Sigma_k                        ``covariances_`` shape
 
 The maths lives in small module-level functions (:func:`precision_cholesky`,
 :func:`component_log_prob`, :func:`log_responsibilities`, :func:`estimate_parameters`,
-:func:`kmeans_plusplus`, :func:`kmeans_limit`) that the tests and the chapter call
-directly; :class:`GaussianMixture` runs the EM loop around them.
+:func:`sample_components`, :func:`kmeans_plusplus`, :func:`kmeans_limit`) that the tests and
+the chapter call directly; :class:`GaussianMixture` runs the EM loop around them. They are
+genlib's one Gaussian toolbox: the hidden Markov model's Gaussian emissions
+(:mod:`genlib.classic.hmm`, an M-step weighted by state posteriors) and the class-conditional
+classifier (:mod:`genlib.classic.gda`, an M-step weighted by one-hot labels) use them too.
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ __all__ = [
     "component_log_prob",
     "log_responsibilities",
     "estimate_parameters",
+    "check_covariances",
+    "sample_components",
     "n_parameters",
     "kmeans_plusplus",
     "kmeans",
@@ -77,15 +82,16 @@ _BLOCK_ELEMENTS = 2**21
 
 _ILL_DEFINED = (
     "the covariance of component(s) {which} is not positive definite (a component collapsed onto "
-    "a point or a line: duplicated samples, too many components, or badly scaled features); "
-    "increase reg_covar{reg}, reduce n_components, or standardise X."
+    "a point, a line or a plane: duplicated samples, fewer points than features, too many "
+    "components, or badly scaled features); increase reg_covar{reg}, {remedy}."
 )
 
 
 # ----------------------------------------------------------------------------------------
 # The Gaussian density, eq. (gmm-gaussian)
 # ----------------------------------------------------------------------------------------
-def precision_cholesky(covariances, covariance_type, *, reg_covar=None):
+def precision_cholesky(covariances, covariance_type, *, reg_covar=None,
+                       remedy="reduce n_components, or standardise X"):
     """Cholesky factors ``U`` of the precision matrices, ``Sigma^-1 = U U^T``.
 
     Parameters
@@ -95,6 +101,8 @@ def precision_cholesky(covariances, covariance_type, *, reg_covar=None):
     covariance_type : {"full", "tied", "diag", "spherical"}
     reg_covar : float, optional
         Only quoted in the error message.
+    remedy : str, optional
+        The caller's further advice, ending the error message.
 
     Returns
     -------
@@ -120,9 +128,15 @@ def precision_cholesky(covariances, covariance_type, *, reg_covar=None):
         stack = cov[None] if covariance_type == "tied" else cov
         try:
             L = np.linalg.cholesky(stack)  # (K, D, D), Sigma_k = L_k L_k^T
-        except np.linalg.LinAlgError:
-            bad = [k for k in range(stack.shape[0]) if np.linalg.eigvalsh(stack[k]).min() <= 0]
-            raise ValueError(_ILL_DEFINED.format(which=bad, reg=reg)) from None
+            pivots = np.diagonal(L, axis1=1, axis2=2).min(axis=1) ** 2  # (K,)
+        except np.linalg.LinAlgError:  # some Sigma_k has an eigenvalue <= 0: find which
+            pivots = np.linalg.eigvalsh(stack)[:, 0]
+        # L_ii^2 is the variance of x_i given x_1..x_{i-1}: at round-off level next to the
+        # largest variance, Sigma_k is singular in all but name and its density is garbage.
+        scale = np.diagonal(stack, axis1=1, axis2=2).max(axis=1)
+        bad = np.flatnonzero(~(pivots > 10 * stack.shape[-1] * np.finfo(np.float64).eps * scale)).tolist()
+        if bad:
+            raise ValueError(_ILL_DEFINED.format(which=bad, reg=reg, remedy=remedy))
         eye = np.broadcast_to(np.eye(stack.shape[-1]), stack.shape)
         # U_k = L_k^-T: solve L_k Y = I and transpose. Only the triangular factor is inverted
         # (well conditioned next to Sigma itself, whose condition number is its square).
@@ -130,7 +144,7 @@ def precision_cholesky(covariances, covariance_type, *, reg_covar=None):
         return U[0] if covariance_type == "tied" else U
     if not np.all(cov > 0):
         bad = np.flatnonzero(np.any((cov <= 0).reshape(cov.shape[0], -1), axis=1)).tolist()
-        raise ValueError(_ILL_DEFINED.format(which=bad, reg=reg))
+        raise ValueError(_ILL_DEFINED.format(which=bad, reg=reg, remedy=remedy))
     return 1.0 / np.sqrt(cov)
 
 
@@ -285,12 +299,59 @@ def estimate_parameters(X, resp, reg_covar, covariance_type):
         cov = (X.T @ X - (nk[:, None] * means).T @ means) / nk.sum()
         cov.flat[:: D + 1] += reg_covar
     else:
-        # diagonal: sigma_kd^2 = sum_n r_nk x_nd^2 / N_k - mu_kd^2
-        cov = (resp.T @ (X * X)) / nk[:, None] - means**2 + reg_covar  # (K, D)
+        # diagonal: sigma_kd^2 = sum_n r_nk x_nd^2 / N_k - mu_kd^2; the difference can round
+        # below zero for a collapsed component, so it is floored at zero before reg_covar.
+        cov = np.maximum((resp.T @ (X * X)) / nk[:, None] - means**2, 0.0) + reg_covar  # (K, D)
         if covariance_type == "spherical":
             cov = cov.mean(axis=1)  # (K,): sigma_k^2 = average of the D variances
     weights = nk / nk.sum()  # pi_k = N_k / N
     return weights, means, cov
+
+
+def check_covariances(covariances, name, n_components, n_features, covariance_type):
+    """Validate covariances given by a user (shape of ``covariance_type``, symmetric, positive definite).
+
+    Examples
+    --------
+    >>> check_covariances([1.0, 2.0], "covariances_init", 2, 3, "spherical").tolist()
+    [1.0, 2.0]
+    """
+    K, D = n_components, n_features
+    shape = {"full": (K, D, D), "tied": (D, D), "diag": (K, D), "spherical": (K,)}[covariance_type]
+    c = check_array(covariances, name, ndim=max(np.ndim(covariances), 1))
+    if c.shape != shape:
+        raise ValueError(f"{name} must have shape {shape} for covariance_type={covariance_type!r}, got {c.shape}.")
+    if covariance_type in ("full", "tied") and not np.allclose(c, np.swapaxes(c, -1, -2)):
+        raise ValueError(f"{name} must be symmetric; pass (C + C.T) / 2.")
+    try:
+        precision_cholesky(c, covariance_type)
+    except ValueError:
+        raise ValueError(f"{name} must be positive definite (every eigenvalue / variance > 0); "
+                         f"add reg_covar to its diagonal.") from None
+    return c
+
+
+def sample_components(means, covariances, covariance_type, z, rng):
+    """Draw ``x_i ~ N(mu_{z_i}, Sigma_{z_i})`` for given components ``z`` (shape (n,)): (n, D).
+
+    ``x_i = mu_z + A_z eps_i`` with ``eps_i ~ N(0, I)`` and ``A_z A_z^T = Sigma_z`` (Cholesky).
+
+    Examples
+    --------
+    >>> sample_components(np.zeros((1, 2)), np.ones(1), "spherical", np.zeros(3, int),
+    ...                   np.random.default_rng(0)).shape
+    (3, 2)
+    """
+    eps = rng.standard_normal((len(z), means.shape[1]))  # eps_i ~ N(0, I)
+    if covariance_type == "full":
+        X = np.einsum("nij,nj->ni", np.linalg.cholesky(covariances)[z], eps)
+    elif covariance_type == "tied":
+        X = eps @ np.linalg.cholesky(covariances).T
+    elif covariance_type == "diag":
+        X = eps * np.sqrt(covariances[z])
+    else:
+        X = eps * np.sqrt(covariances[z])[:, None]
+    return X + means[z]
 
 
 def n_parameters(n_components, n_features, covariance_type):
@@ -596,20 +657,7 @@ class GaussianMixture(BaseEstimator):
             if m.shape != (K, D):
                 raise ValueError(f"means_init must have shape ({K}, {D}) (n_components, n_features), got {m.shape}.")
         if self.covariances_init is not None:
-            shape = {"full": (K, D, D), "tied": (D, D), "diag": (K, D), "spherical": (K,)}[ctype]
-            c = check_array(self.covariances_init, "covariances_init", ndim=max(np.ndim(self.covariances_init), 1))
-            if c.shape != shape:
-                raise ValueError(
-                    f"covariances_init must have shape {shape} for covariance_type={ctype!r}, got {c.shape}."
-                )
-            if ctype in ("full", "tied") and not np.allclose(c, np.swapaxes(c, -1, -2)):
-                raise ValueError("covariances_init must be symmetric.")
-            try:
-                precision_cholesky(c, ctype)
-            except ValueError:
-                raise ValueError(
-                    "covariances_init must be positive definite (every eigenvalue / variance > 0)."
-                ) from None
+            c = check_covariances(self.covariances_init, "covariances_init", K, D, ctype)
         return w, m, c
 
     def _check_X(self, X):
@@ -870,19 +918,6 @@ class GaussianMixture(BaseEstimator):
         check_is_fitted(self, "means_")
         n = check_int(n, "n", minimum=1)
         rng = self._rng if random_state is None else check_random_state(random_state)
-        K, D = self.means_.shape
-        z = rng.choice(K, size=n, p=self.weights_)  # z_i ~ Cat(pi)
-        eps = rng.standard_normal((n, D))  # eps_i ~ N(0, I)
-        ctype = self.covariance_type
-        # x_i = mu_z + A_z eps_i with A_z A_z^T = Sigma_z (Cholesky factor)
-        if ctype == "full":
-            L = np.linalg.cholesky(self.covariances_)  # (K, D, D)
-            X = np.einsum("nij,nj->ni", L[z], eps)
-        elif ctype == "tied":
-            X = eps @ np.linalg.cholesky(self.covariances_).T
-        elif ctype == "diag":
-            X = eps * np.sqrt(self.covariances_[z])
-        else:
-            X = eps * np.sqrt(self.covariances_[z])[:, None]
-        X += self.means_[z]
+        z = rng.choice(len(self.weights_), size=n, p=self.weights_)  # z_i ~ Cat(pi)
+        X = sample_components(self.means_, self.covariances_, self.covariance_type, z, rng)  # x_i ~ N(mu_z, Sigma_z)
         return (X, z) if return_latent else X

@@ -18,7 +18,9 @@ mean of ``log_prob``), whereas hmmlearn's ``score`` is the *sum* over sequences.
 
 The inference (forward-backward, Viterbi, sampling) lives in
 :mod:`genlib.classic.hmm_inference`; this module adds the estimators: initialisation,
-the M-step of each emission family, restarts, and input checks.
+the M-step of each emission family, restarts, and input checks. The Gaussian emissions are
+the mixture's (:mod:`genlib.classic.gmm`): the same component densities, the same M-step
+with the state posteriors ``gamma_t(k)`` as responsibilities, and the same k-means++ seeding.
 """
 
 from __future__ import annotations
@@ -41,10 +43,14 @@ from .._validation import (
     check_sequences,
     check_stochastic,
 )
-from .gda import cholesky_factors, gaussian_log_density
+from .gmm import (COVARIANCE_TYPES, check_covariances, component_log_prob, estimate_parameters, kmeans_plusplus,
+                  n_parameters, precision_cholesky, sample_components)
 from .hmm_inference import forward_backward, log_likelihood, sample_states, viterbi
 
 __all__ = ["CategoricalHMM", "GaussianHMM"]
+
+# Expected visits below which a state counts as unvisited by the data (its M-step would divide by ~0).
+_UNVISITED = 1e-10
 
 
 def _log(p: np.ndarray) -> np.ndarray:
@@ -105,11 +111,6 @@ class _BaseHMM(BaseEstimator):
         return startprob, transmat
 
     # ---------------------------------------------------------------- EM
-    def _e_step(self, X, lengths):
-        log_b = self._log_emission(X)  # (n_samples, K)
-        ll, gamma, xi_sum = forward_backward(self.startprob_, self.transmat_, log_b, lengths)
-        return ll, gamma, xi_sum
-
     def _m_step(self, X, lengths, gamma, xi_sum):
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         # pi_k = mean over sequences of gamma_1(k), eq. (hmm-mstep)
@@ -137,7 +138,8 @@ class _BaseHMM(BaseEstimator):
             bar = tqdm(iterator, desc=bar_desc, leave=False)
             iterator = bar
         for _ in iterator:
-            ll, gamma, xi_sum = self._e_step(X, lengths)
+            # E-step: posteriors of the states, eqs. (hmm-gamma) and (hmm-xi)
+            ll, gamma, xi_sum = forward_backward(self.startprob_, self.transmat_, self._log_emission(X), lengths)
             total = float(ll.sum())
             if not np.isfinite(total):
                 raise ValueError(
@@ -158,7 +160,7 @@ class _BaseHMM(BaseEstimator):
         if not converged:  # score the parameters of the last M-step
             ll = log_likelihood(self.startprob_, self.transmat_, self._log_emission(X), lengths)
             history.append(float(ll.sum()))
-        return {"log_likelihood": history, "n_iter": n_iter, "converged": converged}
+        return {"log_likelihood": history, "n_iter": n_iter, "converged": converged}, self._parameters()
 
     def fit(self, X, lengths=None):
         """Estimate the parameters by Baum-Welch (EM), keeping the best of ``n_init`` runs.
@@ -179,29 +181,36 @@ class _BaseHMM(BaseEstimator):
         lengths = check_lengths(lengths, X.shape[0])
         rng = check_random_state(self.random_state)
         n_obs = X.shape[0]
-        best, runs = None, []
+        self.histories_, best = [], None  # one record per run; the other attributes derive from it
         for i in range(self.n_init):
-            run = self._fit_once(X, lengths, rng, n_obs, f"{type(self).__name__} init {i + 1}/{self.n_init}")
-            run["params"] = (self.startprob_.copy(), self.transmat_.copy(), self._emission_params())
-            runs.append(run)
-            if best is None or run["log_likelihood"][-1] > best["log_likelihood"][-1]:
-                best = run
-        startprob, transmat, emissions = best["params"]
-        self.startprob_, self.transmat_ = startprob, transmat
-        self._set_emission_params(emissions)
-        self.histories_ = [{"log_likelihood": r["log_likelihood"]} for r in runs]
-        self.restart_log_likelihoods_ = np.array([r["log_likelihood"][-1] for r in runs])
-        self.best_init_ = int(np.argmax(self.restart_log_likelihoods_))
-        self.history_ = self.histories_[self.best_init_]
-        self.log_likelihood_ = float(best["log_likelihood"][-1])
-        self.n_iter_ = best["n_iter"]
-        self.converged_ = best["converged"]
+            run, params = self._fit_once(X, lengths, rng, n_obs, f"{type(self).__name__} init {i + 1}/{self.n_init}")
+            self.histories_.append(run)
+            if best is None or run["log_likelihood"][-1] > best[0]:
+                best = (run["log_likelihood"][-1], params)
+        self._set_parameters(best[1])
         self._rng = rng
         if not self.converged_ and self.max_iter > 0:
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
                 f"(tol={self.tol}); increase max_iter or tol.", ConvergenceWarning, stacklevel=2)
         return self
+
+    def _parameters(self):
+        return self.startprob_.copy(), self.transmat_.copy(), self._emission_params()
+
+    def _set_parameters(self, params):
+        self.startprob_, self.transmat_ = params[0], params[1]
+        self._set_emission_params(params[2])
+
+    # The attributes of the fit, read from the one list of runs ``histories_``.
+    restart_log_likelihoods_ = property(lambda self: np.array([h["log_likelihood"][-1] for h in self.histories_]),
+                                        doc="Final training log-likelihood of every run.")
+    best_init_ = property(lambda self: int(np.argmax(self.restart_log_likelihoods_)), doc="Index of the kept run.")
+    history_ = property(lambda self: self.histories_[self.best_init_], doc="The kept run's record.")
+    log_likelihood_ = property(lambda self: float(self.history_["log_likelihood"][-1]),
+                               doc="Training log-likelihood of the kept run at its final parameters.")
+    n_iter_ = property(lambda self: self.history_["n_iter"], doc="Baum-Welch iterations of the kept run.")
+    converged_ = property(lambda self: self.history_["converged"], doc="Whether the kept run met tol.")
 
     # ---------------------------------------------------------------- inference
     def _fitted_input(self, X, lengths):
@@ -469,15 +478,16 @@ class GaussianHMM(_BaseHMM):
     ----------
     n_components : int, default=2
         Number of hidden states ``K``.
-    covariance_type : {"full", "diag"}, default="full"
-        One full covariance matrix per state, or one diagonal (``covars_`` then has shape
-        ``(K, d)``, the variances).
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+        The covariance shapes of :class:`~genlib.classic.GaussianMixture`: one full matrix
+        per state, one shared by all states, one diagonal per state (``covars_`` then holds
+        the variances, shape ``(K, n_features)``), or one variance per state.
     reg_covar : float, default=1e-6
         Added to the covariance diagonals at every M-step; increase it if a state
         collapses onto a few points.
     n_init, max_iter, tol, random_state, verbose, startprob_init, transmat_init :
         As in :class:`CategoricalHMM`.
-    means_init : array-like of shape (K, d), optional
+    means_init : array-like of shape (K, n_features), optional
         Fixed initial means; by default k-means++ seeds from the data.
     covars_init : array-like, optional
         Fixed initial covariances (shape of ``covars_``); by default the data covariance.
@@ -485,10 +495,11 @@ class GaussianHMM(_BaseHMM):
     Attributes
     ----------
     startprob_, transmat_ : as in :class:`CategoricalHMM`
-    means_ : ndarray of shape (K, d)
-    covars_ : ndarray of shape (K, d, d) ("full") or (K, d) ("diag")
+    means_ : ndarray of shape (K, n_features)
+    covars_ : ndarray
         Unlike hmmlearn, whose ``covars_`` is always full, the shape follows
-        ``covariance_type`` as in scikit-learn's ``GaussianMixture``.
+        ``covariance_type`` as ``covariances_`` of scikit-learn's ``GaussianMixture``:
+        (K, n_features, n_features), (n_features, n_features), (K, n_features) or (K,).
     log_likelihood_, history_, histories_, restart_log_likelihoods_, best_init_,
     n_iter_, converged_ : as in :class:`CategoricalHMM`
 
@@ -524,10 +535,10 @@ class GaussianHMM(_BaseHMM):
         ----------
         startprob : array-like of shape (K,)
         transmat : array-like of shape (K, K)
-        means : array-like of shape (K, d)
-        covars : array-like of shape (K, d, d) or (K, d)
-            Following ``covariance_type``.
-        covariance_type : {"full", "diag"}
+        means : array-like of shape (K, n_features)
+        covars : array-like
+            In the layout of ``covariance_type``.
+        covariance_type : {"full", "tied", "diag", "spherical"}
         random_state : None, int or Generator
 
         Returns
@@ -545,7 +556,7 @@ class GaussianHMM(_BaseHMM):
 
     def _check_hyper(self):
         super()._check_hyper()
-        check_option(self.covariance_type, "covariance_type", ("full", "diag"))
+        check_option(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
         check_float(self.reg_covar, "reg_covar", minimum=0.0)
 
     def _check_X(self, X, fitting):
@@ -557,88 +568,45 @@ class GaussianHMM(_BaseHMM):
         return X
 
     def _check_covars(self, covars, name):
-        K, d = self.n_components, self.n_features_
-        full = self.covariance_type == "full"
-        shape = (K, d, d) if full else (K, d)
-        C = check_array(covars, name, ndim=len(shape))
-        if C.shape != shape:
-            raise ValueError(f"{name} must have shape {shape} for covariance_type={self.covariance_type!r}, "
-                             f"got {C.shape}.")
-        if full:
-            if not np.allclose(C, np.swapaxes(C, 1, 2)):
-                raise ValueError(f"{name} must hold symmetric matrices; pass (C + C.T) / 2.")
-        elif C.min() <= 0:
-            raise ValueError(f"{name} must hold positive variances, got min {C.min():.3g}.")
-        return C
+        return check_covariances(covars, name, self.n_components, self.n_features_, self.covariance_type)
 
     def _set_covars(self, C):
         self.covars_ = C
-        if self.covariance_type == "full":
-            self._chol = cholesky_factors(C)  # raises with a reg_covar hint if not PD
-        else:
-            self._chol = None
+        # raises with a reg_covar hint if not positive definite
+        self._precisions_chol = precision_cholesky(C, self.covariance_type, reg_covar=self.reg_covar,
+                                                   remedy="or reduce n_components")
 
     def _init_emissions(self, X, rng):
-        K, d = self.n_components, self.n_features_
+        K, ctype = self.n_components, self.covariance_type
         if self.means_init is not None:
             means = check_array(self.means_init, "means_init")
-            if means.shape != (K, d):
-                raise ValueError(f"means_init must have shape ({K}, {d}), got {means.shape}.")
+            check_n_features(means, self.n_features_, "means_init")
+            if means.shape[0] != K:
+                raise ValueError(f"means_init must have shape ({K}, {self.n_features_}), got {means.shape}.")
         else:
-            # k-means++ seeding: spread-out data points as initial means.
-            from sklearn.cluster import kmeans_plusplus
-
-            seed = int(rng.integers(2**31 - 1))
-            means, _ = kmeans_plusplus(X, K, random_state=seed)
+            means = kmeans_plusplus(X, K, rng)  # spread-out data points as initial means
         self.means_ = np.array(means, dtype=np.float64)
         if self.covars_init is not None:
             self._set_covars(self._check_covars(self.covars_init, "covars_init"))
-        else:
-            cov = np.atleast_2d(np.cov(X, rowvar=False)) + self.reg_covar * np.eye(d) if X.shape[0] > 1 \
-                else np.eye(d)
-            C = np.repeat(cov[None], K, axis=0) if self.covariance_type == "full" \
-                else np.repeat(np.diag(cov)[None], K, axis=0)
-            self._set_covars(C)
+        else:  # every state starts with the covariance of all the data (+ reg_covar)
+            _, _, cov = estimate_parameters(X, np.ones((X.shape[0], 1)), self.reg_covar, ctype)
+            self._set_covars(cov if ctype == "tied" else np.repeat(cov, K, axis=0))
 
     def _log_emission(self, X):
-        K = self.n_components
-        out = np.empty((X.shape[0], K))
-        for k in range(K):  # log N(x_t | mu_k, Sigma_k), eq. (hmm-emission), Gaussian case
-            if self.covariance_type == "full":
-                out[:, k] = gaussian_log_density(X, self.means_[k], self._chol[k])
-            else:
-                var = self.covars_[k]
-                out[:, k] = -0.5 * (X.shape[1] * np.log(2 * np.pi) + np.log(var).sum()
-                                    + (((X - self.means_[k]) ** 2) / var).sum(axis=1))
-        return out
+        # log N(x_t | mu_k, Sigma_k), eq. (hmm-emission), Gaussian case: (n_samples, K)
+        return component_log_prob(X, self.means_, self._precisions_chol, self.covariance_type)
 
     def _m_step_emissions(self, X, gamma):
-        # Weighted Gaussian MLE with weights gamma_t(k), as in the GMM's M-step.
-        Nk = gamma.sum(axis=0)  # (K,)
-        ok = Nk > 1e-10
-        Nk_safe = np.where(ok, Nk, 1.0)
-        means = np.where(ok[:, None], gamma.T @ X / Nk_safe[:, None], self.means_)  # (K, d)
-        d = X.shape[1]
-        if self.covariance_type == "full":
-            C = np.empty((self.n_components, d, d))
-            for k in range(self.n_components):
-                diff = X - means[k]
-                C[k] = (gamma[:, k, None] * diff).T @ diff / Nk_safe[k] + self.reg_covar * np.eye(d)
-        else:
-            C = gamma.T @ (X ** 2) / Nk_safe[:, None] - means ** 2 + self.reg_covar
-            C = np.maximum(C, self.reg_covar if self.reg_covar > 0 else 1e-12)
-        C = np.where(ok.reshape((-1,) + (1,) * (C.ndim - 1)), C, self.covars_)
-        self.means_ = means
+        # The mixture's M-step, eq. (gmm-mstep), with gamma_t(k) as responsibilities
+        _, means, C = estimate_parameters(X, gamma, self.reg_covar, self.covariance_type)
+        visited = gamma.sum(axis=0) > _UNVISITED  # a state no step visits keeps its parameters
+        self.means_ = np.where(visited[:, None], means, self.means_)
+        if self.covariance_type != "tied":
+            C = np.where(visited.reshape((-1,) + (1,) * (C.ndim - 1)), C, self.covars_)
         self._set_covars(C)
 
     def _sample_emissions(self, states, rng):
-        n, d = len(states), self.n_features_
-        eps = rng.standard_normal((n, d))
-        if self.covariance_type == "full":
-            noise = np.einsum("nij,nj->ni", self._chol[states], eps)  # L_z eps ~ N(0, Sigma_z)
-        else:
-            noise = np.sqrt(self.covars_[states]) * eps
-        return self.means_[states] + noise
+        return sample_components(self.means_, self.covars_, self.covariance_type, states, rng)
 
     def _emission_params(self):
         return self.means_.copy(), self.covars_.copy()
@@ -648,6 +616,5 @@ class GaussianHMM(_BaseHMM):
         self._set_covars(params[1])
 
     def _n_emission_parameters(self):
-        K, d = self.n_components, self.n_features_
-        cov = d * (d + 1) // 2 if self.covariance_type == "full" else d
-        return K * (d + cov)
+        # the mixture's count without its K - 1 weights
+        return n_parameters(self.n_components, self.n_features_, self.covariance_type) - (self.n_components - 1)

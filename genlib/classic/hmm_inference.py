@@ -9,23 +9,21 @@ Notation follows the chapter ``book/02_ml/02_hmm`` (and Rabiner's tutorial):
 - several sequences are concatenated along the first axis and split by ``lengths``,
   as in hmmlearn (``None`` means one sequence).
 
-Two families of functions live here.
+The recursions are written to be read next to the equations: :func:`forward_log`,
+:func:`backward_log` (log space, eqs. ``hmm-forward``/``hmm-backward``), :func:`viterbi` and
+:func:`sample_states`. They loop over time and are vectorised over states and over sequences
+(sequences are padded to a common length and advanced together).
 
-*Textbook functions*, written to be read next to the equations: :func:`forward_log`,
-:func:`backward_log` (log space, eq. ``hmm-forward``/``hmm-backward``),
-:func:`forward_scaled`, :func:`backward_scaled` (Rabiner's scaling),
-:func:`posteriors` (``gamma`` and ``xi``), :func:`viterbi` and :func:`sample_states`.
-They loop over time and are vectorised over states and over sequences (sequences are
-padded to a common length and advanced together).
-
-*The fast engine* :func:`forward_backward` (and :func:`log_likelihood`), which the
-estimators call. It computes exactly the same quantities with the scaled recursions but
-replaces the loop over ``T`` time steps by a two-level *chunked scan*: each sequence is
-cut into chunks of about ``sqrt(T)`` steps; the forward map of a chunk is the matrix
-product ``prod_t A diag(b_t)``, and matrix products are associative, so all chunks are
-processed at once (vectorised), a short loop links chunk boundaries, and a last
-vectorised pass fills in every step. Python then loops about ``3 sqrt(T)`` times instead
-of ``T`` times, which is what lets NumPy compete with compiled loops.
+:func:`forward_backward` is the E-step of Baum-Welch, the one function that the estimators,
+the chapter and the tests call. ``engine="recursion"`` computes it from :func:`forward_log`
+and :func:`backward_log`, exactly as the chapter derives it; the default ``engine="scan"``
+computes the same quantities with Rabiner's scaled recursions (eq. ``hmm-scaling``) but
+replaces the loop over ``T`` time steps by a two-level *chunked scan*: each sequence is cut
+into chunks of about ``sqrt(T)`` steps; the forward map of a chunk is the matrix product
+``prod_t A diag(b_t)``, and matrix products are associative, so all chunks are processed at
+once (vectorised), a short loop links chunk boundaries, and a last vectorised pass fills in
+every step. Python then loops about ``3 sqrt(T)`` times instead of ``T`` times, which is what
+lets NumPy compete with compiled loops. :func:`log_likelihood` is the scan's forward half.
 
 Examples
 --------
@@ -52,9 +50,6 @@ from .._validation import check_lengths, check_random_state
 __all__ = [
     "forward_log",
     "backward_log",
-    "forward_scaled",
-    "backward_scaled",
-    "posteriors",
     "viterbi",
     "sample_states",
     "forward_backward",
@@ -171,141 +166,6 @@ def backward_log(log_A, log_b, lengths=None):
     return out[mask]
 
 
-# --------------------------------------------------------------------------------------
-# Textbook recursions with Rabiner's scaling
-# --------------------------------------------------------------------------------------
-
-def forward_scaled(pi, A, b, lengths=None):
-    """Scaled forward recursion: normalised ``alpha_hat_t`` and scale factors ``c_t``.
-
-    ``c_t = sum_j (alpha_hat_{t-1} A)_j b_t(j) = p(x_t | x_{1:t-1})`` and
-    ``alpha_hat_t = (alpha_hat_{t-1} A) * b_t / c_t = p(z_t | x_{1:t})``, so
-    ``log p(x) = sum_t log c_t`` never underflows (eq. hmm-scaling).
-
-    Parameters
-    ----------
-    pi : ndarray of shape (K,)
-    A : ndarray of shape (K, K)
-    b : ndarray of shape (n_samples, K)
-        Emission likelihoods (not logs); any positive per-row factor may be taken out of
-        a row, it only shifts ``log c_t``.
-    lengths : array-like of int, optional
-
-    Returns
-    -------
-    alpha_hat : ndarray of shape (n_samples, K)
-        Filtered state probabilities; each row sums to one.
-    scale : ndarray of shape (n_samples,)
-        ``c_t``; ``log p(x) = sum(log(scale))`` over each sequence.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> alpha_hat, c = forward_scaled(np.array([0.5, 0.5]), np.array([[0.9, 0.1], [0.1, 0.9]]),
-    ...                               np.array([[0.2, 0.6], [0.2, 0.6]]))
-    >>> round(float(np.log(c).sum()), 4)
-    -1.6503
-    """
-    b, lengths = _prepare(b, lengths)
-    bp, mask = _pad(b, lengths, 1.0)
-    n_seq, t_max, k = bp.shape
-    alpha = np.empty_like(bp)
-    scale = np.ones((n_seq, t_max))
-    a = pi * bp[:, 0]
-    for t in range(t_max):
-        if t > 0:
-            a = (a @ A) * bp[:, t]  # (S, K): predict with A, then weight by the emission
-        c = a.sum(axis=1)
-        a = a / np.where(c > 0, c, 1.0)[:, None]
-        alpha[:, t], scale[:, t] = a, c
-    return alpha[mask], scale[mask]
-
-
-def backward_scaled(A, b, scale, lengths=None):
-    """Scaled backward recursion with the forward pass's scale factors.
-
-    ``beta_hat_T = 1`` and ``beta_hat_t = A (b_{t+1} * beta_hat_{t+1}) / c_{t+1}``; then
-    ``gamma_t = alpha_hat_t * beta_hat_t`` exactly (eq. hmm-gamma).
-
-    Parameters
-    ----------
-    A : ndarray of shape (K, K)
-    b : ndarray of shape (n_samples, K)
-    scale : ndarray of shape (n_samples,)
-        The ``c_t`` returned by :func:`forward_scaled`.
-    lengths : array-like of int, optional
-
-    Returns
-    -------
-    beta_hat : ndarray of shape (n_samples, K)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> pi, A = np.array([0.5, 0.5]), np.array([[0.9, 0.1], [0.1, 0.9]])
-    >>> b = np.array([[0.2, 0.6], [0.2, 0.6]])
-    >>> alpha_hat, c = forward_scaled(pi, A, b)
-    >>> gamma = alpha_hat * backward_scaled(A, b, c)
-    >>> np.allclose(gamma.sum(axis=1), 1.0)
-    True
-    """
-    b, lengths = _prepare(b, lengths)
-    bp, mask = _pad(b, lengths, 1.0)
-    cp, _ = _pad(np.asarray(scale, dtype=np.float64), lengths, 1.0)
-    n_seq, t_max, k = bp.shape
-    beta = np.ones_like(bp)
-    last = lengths - 1
-    for t in range(t_max - 2, -1, -1):
-        c = np.where(cp[:, t + 1] > 0, cp[:, t + 1], 1.0)
-        step = (bp[:, t + 1] * beta[:, t + 1]) @ A.T / c[:, None]
-        beta[:, t] = np.where((t < last)[:, None], step, 1.0)
-    return beta[mask]
-
-
-def posteriors(log_pi, log_A, log_b, lengths=None):
-    """Posterior marginals of the states, in log space (the E-step of Baum-Welch).
-
-    ``gamma_t(k) = p(z_t = k | x) = alpha_t(k) beta_t(k) / p(x)`` (eq. hmm-gamma) and
-    ``xi_t(i, j) = p(z_{t-1} = i, z_t = j | x)
-    = alpha_{t-1}(i) A_ij b_t(j) beta_t(j) / p(x)`` (eq. hmm-xi).
-
-    Parameters
-    ----------
-    log_pi : ndarray of shape (K,)
-    log_A : ndarray of shape (K, K)
-    log_b : ndarray of shape (n_samples, K)
-    lengths : array-like of int, optional
-
-    Returns
-    -------
-    gamma : ndarray of shape (n_samples, K)
-    xi : ndarray of shape (n_samples, K, K)
-        ``xi[t]`` is the pair posterior of the transition *into* step ``t``; it is zero at
-        the first step of every sequence (no transition leads there).
-    log_likelihood : ndarray of shape (n_sequences,)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> gamma, xi, ll = posteriors(np.log([0.5, 0.5]), np.log([[0.9, 0.1], [0.1, 0.9]]),
-    ...                            np.log([[0.2, 0.6], [0.2, 0.6], [0.7, 0.1]]))
-    >>> np.allclose(xi[1:].sum(axis=2), gamma[:-1]), np.allclose(xi[1:].sum(axis=1), gamma[1:])
-    (True, True)
-    """
-    log_b, lengths = _prepare(log_b, lengths)
-    log_alpha, ll = forward_log(log_pi, log_A, log_b, lengths)
-    log_beta = backward_log(log_A, log_b, lengths)
-    seq_ll = np.repeat(ll, lengths)  # (n_samples,): log p(x) of the sequence each step is in
-    gamma = np.exp(log_alpha + log_beta - seq_ll[:, None])
-    xi = np.zeros((log_b.shape[0],) + log_A.shape)
-    first = np.zeros(log_b.shape[0], dtype=bool)
-    first[_starts(lengths)] = True
-    t = np.flatnonzero(~first)  # steps reached by a transition
-    xi[t] = np.exp(log_alpha[t - 1, :, None] + log_A + (log_b[t] + log_beta[t])[:, None, :]
-                   - seq_ll[t, None, None])
-    return gamma, xi, ll
-
-
 def viterbi(log_pi, log_A, log_b, lengths=None):
     """Most probable state path of each sequence (max-product in log space).
 
@@ -403,12 +263,17 @@ def sample_states(pi, A, n_steps, random_state=None):
 # The fast engine: scaled forward-backward as a chunked (two-level associative) scan
 # --------------------------------------------------------------------------------------
 
+# Sequences up to this length stay one chunk (the scan's bookkeeping would cost more than it saves).
+_WHOLE_MAX_LENGTH = 64
+# Longer ones are cut into chunks of about 2 sqrt(T) steps, never fewer than this.
+_MIN_CHUNK = 32
+
+
 def _auto_chunk(lengths: np.ndarray) -> int:
-    # Cut long sequences into chunks of about 2 sqrt(T) steps; short ones stay whole.
     t_max = int(lengths.max())
-    if t_max <= 64:
+    if t_max <= _WHOLE_MAX_LENGTH:
         return t_max
-    target = int(min(t_max, max(32, math.ceil(2.0 * math.sqrt(t_max)))))
+    target = int(min(t_max, max(_MIN_CHUNK, math.ceil(2.0 * math.sqrt(t_max)))))
     if np.all(lengths == t_max):
         # Equal lengths: prefer a divisor of the length near the target, so nothing is padded.
         divisors = [d for d in range(target // 2, 2 * target + 1) if t_max % d == 0]
@@ -608,8 +473,12 @@ def log_likelihood(pi, A, log_b, lengths=None, *, chunk_size=None):
     return _sum_log_c(log_c, lengths)
 
 
-def forward_backward(pi, A, log_b, lengths=None, *, chunk_size=None):
-    """Everything the Baum-Welch E-step needs, by the chunked scaled forward-backward.
+def forward_backward(pi, A, log_b, lengths=None, *, engine="scan", chunk_size=None):
+    """The E-step of Baum-Welch: ``log p(x)``, the state posteriors and the expected transitions.
+
+    ``gamma_t(k) = p(z_t = k | x) = alpha_t(k) beta_t(k) / p(x)`` (eq. hmm-gamma) and
+    ``xi_t(i, j) = p(z_{t-1} = i, z_t = j | x) = alpha_{t-1}(i) A_ij b_t(j) beta_t(j) / p(x)``
+    (eq. hmm-xi), summed over the steps ``t`` that a transition leads to.
 
     Parameters
     ----------
@@ -620,8 +489,14 @@ def forward_backward(pi, A, log_b, lengths=None, *, chunk_size=None):
     log_b : ndarray of shape (n_samples, K)
         Log emission likelihoods.
     lengths : array-like of int, optional
+    engine : {"scan", "recursion"}, default="scan"
+        ``"recursion"``: :func:`forward_log` and :func:`backward_log` in log space, the
+        chapter's derivation, one Python step per time step. ``"scan"``: the same numbers
+        (to rounding) by the chunked scaled scan of the module docstring, many times faster
+        on long sequences.
     chunk_size : int, optional
-        See :func:`log_likelihood`.
+        Steps per chunk of the scan (default about ``2 sqrt(T)``); it changes speed, never
+        the result beyond rounding.
 
     Returns
     -------
@@ -636,11 +511,33 @@ def forward_backward(pi, A, log_b, lengths=None, *, chunk_size=None):
     >>> import numpy as np
     >>> pi, A = np.array([0.5, 0.5]), np.array([[0.9, 0.1], [0.1, 0.9]])
     >>> log_b = np.log([[0.2, 0.6], [0.2, 0.6], [0.7, 0.1]])
-    >>> ll, gamma, xi_sum = forward_backward(pi, A, log_b)
-    >>> g, xi, ll2 = posteriors(np.log(pi), np.log(A), log_b)
-    >>> np.allclose(gamma, g), np.allclose(xi_sum, xi.sum(axis=0)), np.allclose(ll, ll2)
-    (True, True, True)
+    >>> ll, gamma, xi_sum = forward_backward(pi, A, log_b, engine="recursion")
+    >>> np.allclose(gamma.sum(axis=1), 1.0), np.allclose(xi_sum.sum(axis=1), gamma[:-1].sum(axis=0))
+    (True, True)
+    >>> [np.allclose(a, b) for a, b in zip(forward_backward(pi, A, log_b), (ll, gamma, xi_sum))]
+    [True, True, True]
     """
+    if engine == "scan":
+        return _scan_forward_backward(pi, A, log_b, lengths, chunk_size)
+    if engine != "recursion":
+        raise ValueError(f"engine must be 'scan' or 'recursion', got {engine!r}.")
+    log_b, lengths = _prepare(log_b, lengths)
+    with np.errstate(divide="ignore"):
+        log_pi, log_A = np.log(pi), np.log(A)
+    log_alpha, ll = forward_log(log_pi, log_A, log_b, lengths)  # eq. (hmm-forward)
+    log_beta = backward_log(log_A, log_b, lengths)  # eq. (hmm-backward)
+    seq_ll = np.repeat(ll, lengths)  # (n_samples,): log p(x) of the sequence each step is in
+    gamma = np.exp(log_alpha + log_beta - seq_ll[:, None])  # eq. (hmm-gamma)
+    first = np.zeros(log_b.shape[0], dtype=bool)
+    first[_starts(lengths)] = True
+    t = np.flatnonzero(~first)  # steps reached by a transition
+    xi = np.exp(log_alpha[t - 1, :, None] + log_A + (log_b[t] + log_beta[t])[:, None, :]
+                - seq_ll[t, None, None])  # eq. (hmm-xi), (len(t), K, K)
+    return ll, gamma, xi.sum(axis=0)
+
+
+def _scan_forward_backward(pi, A, log_b, lengths, chunk_size):
+    """:func:`forward_backward` by the chunked scaled scan (the fast engine)."""
     pi, A, log_b, lengths, L = _check_engine_args(pi, A, log_b, lengths, chunk_size)
     b, m = _emission_scaled(log_b)
     ch = _Chunks(lengths, L)
