@@ -170,9 +170,10 @@ def test_em_never_decreases_the_log_likelihood(ctype):
     X = _overlapping_data()
     gmm = GaussianMixture(4, covariance_type=ctype, init_params="random", max_iter=0, random_state=1).fit(X)
     previous = _reference_loglik(gmm, X)
-    for _ in range(40):  # one E-step and one M-step at a time
-        _, resp = gmm._e_step(X)
-        gmm._m_step(X, resp)
+    for _ in range(40):  # one E-step and one M-step at a time, by the public functions
+        U = precision_cholesky(gmm.covariances_, ctype)
+        _, log_resp = log_responsibilities(component_log_prob(X, gmm.means_, U, ctype) + np.log(gmm.weights_))
+        gmm.weights_, gmm.means_, gmm.covariances_ = estimate_parameters(X, np.exp(log_resp), gmm.reg_covar, ctype)
         current = _reference_loglik(gmm, X)
         # EM guarantees log L(theta_t+1) >= log L(theta_t); allow float rounding only
         assert current >= previous - 1e-12 * abs(previous)

@@ -23,16 +23,15 @@ from genlib.base import NotFittedError
 from genlib.classic import LatentDirichletAllocation
 from genlib.classic.lda import (
     _CollapsedLogJoint,
-    bars_topics,
     blocked_gibbs_sweep,
     collapsed_conditional,
     collapsed_gibbs_sweep,
     collapsed_log_joint,
     counts_to_tokens,
     document_completion_perplexity,
-    make_bars,
     topic_counts,
 )
+from genlib.datasets import bars_topics, make_bars
 
 # A tiny corpus: 2 documents, vocabulary of 3 words, 5 tokens.
 TINY = np.array([[2, 1, 0], [0, 1, 1]])

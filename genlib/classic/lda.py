@@ -41,8 +41,9 @@ theta with the topics fixed, the other half is scored. Any topic-word matrix can
 in, e.g. scikit-learn's variational estimate, so models fitted differently are compared by
 one protocol.
 
-The bars data set of Griffiths & Steyvers (:func:`make_bars`) has known topics, so the
-samplers can be checked against the truth.
+The bars data set of Griffiths & Steyvers (:func:`genlib.datasets.make_bars`, drawn by this
+module's generative story, :func:`sample_documents`) has known topics, so the samplers can be
+checked against the truth.
 """
 
 from __future__ import annotations
@@ -63,11 +64,10 @@ from .._validation import (
     check_option,
     check_random_state,
 )
+from ..datasets.text import bars_topics, make_bars  # noqa: F401  (their home before genlib.datasets)
 
 __all__ = [
     "LatentDirichletAllocation",
-    "make_bars",
-    "bars_topics",
     "counts_to_tokens",
     "topic_counts",
     "collapsed_log_joint",
@@ -75,6 +75,7 @@ __all__ = [
     "collapsed_gibbs_sweep",
     "blocked_gibbs_sweep",
     "sample_dirichlet",
+    "sample_documents",
     "sample_theta_given_topics",
     "document_completion_perplexity",
 ]
@@ -85,76 +86,8 @@ _TINY = np.finfo(np.float64).tiny
 
 
 # --------------------------------------------------------------------------------------------
-# Data: the bars corpus and the token representation
+# Data: the token representation
 # --------------------------------------------------------------------------------------------
-def bars_topics(side: int = 5) -> np.ndarray:
-    """The 2 * ``side`` true topics of the bars data set, one bar each.
-
-    Topic ``k < side`` is uniform over the pixels of row ``k`` of a ``side`` x ``side`` image;
-    topic ``side + j`` is uniform over column ``j``.
-
-    Returns
-    -------
-    ndarray of shape (2 * side, side * side)
-        Row-stochastic topic-word matrix.
-
-    Examples
-    --------
-    >>> bars_topics(3).sum(axis=1).tolist()
-    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
-    """
-    side = check_int(side, "side", minimum=2)
-    topics = np.zeros((2 * side, side, side))
-    for k in range(side):
-        topics[k, k, :] = 1.0 / side  # horizontal bar
-        topics[side + k, :, k] = 1.0 / side  # vertical bar
-    return topics.reshape(2 * side, side * side)
-
-
-def make_bars(n_docs: int = 500, *, side: int = 5, doc_length: int = 100, alpha: float = 1.0,
-              random_state=None) -> dict:
-    """The "bars" corpus of Griffiths & Steyvers (2004): documents are images of bars.
-
-    The vocabulary is the ``side * side`` pixels of a grid; each of the ``2 * side`` topics
-    puts equal mass on the pixels of one horizontal or vertical bar (:func:`bars_topics`).
-    Each document draws topic proportions ``theta ~ Dirichlet(alpha)`` and then
-    ``doc_length`` pixels from LDA's generative story; its counts, seen as an image, are a
-    superposition of a few bars.
-
-    Parameters
-    ----------
-    n_docs : int
-        Number of documents.
-    side : int
-        The images are ``side`` x ``side``; there are ``2 * side`` topics.
-    doc_length : int
-        Words (pixels drawn) per document.
-    alpha : float > 0
-        Concentration of the symmetric Dirichlet prior on the topic proportions.
-    random_state : None, int or numpy.random.Generator
-
-    Returns
-    -------
-    dict
-        ``counts``: int64 array (n_docs, side * side); ``topics``: the true topic-word matrix
-        (2 * side, side * side); ``theta``: the true proportions (n_docs, 2 * side).
-
-    Examples
-    --------
-    >>> bars = make_bars(4, doc_length=10, random_state=0)
-    >>> bars["counts"].shape, bars["counts"].sum(axis=1).tolist()
-    ((4, 25), [10, 10, 10, 10])
-    """
-    n_docs = check_int(n_docs, "n_docs", minimum=1)
-    doc_length = check_int(doc_length, "doc_length", minimum=1)
-    alpha = check_float(alpha, "alpha", minimum=0.0, strict=True)
-    rng = check_random_state(random_state)
-    topics = bars_topics(side)
-    theta = sample_dirichlet(np.full((n_docs, topics.shape[0]), alpha), rng)
-    counts = _sample_documents(theta, topics, np.full(n_docs, doc_length), rng)[0]
-    return {"counts": counts, "topics": topics, "theta": theta}
-
-
 def counts_to_tokens(X) -> tuple[np.ndarray, np.ndarray]:
     """Expand a document-term count matrix into one entry per token.
 
@@ -504,7 +437,7 @@ def _check_topic_word(topic_word, n_words: int) -> np.ndarray:
     return phi / phi.sum(axis=1, keepdims=True)
 
 
-def _sample_documents(theta, phi, lengths, rng):
+def sample_documents(theta, phi, lengths, rng):
     """Run the generative story given theta (n, K) and phi (K, V); return counts (n, V) and n_dk (n, K).
 
     The topic counts of a document are Multinomial(N_d, theta_d) (z_dn ~ Categorical(theta_d)
@@ -581,7 +514,7 @@ class LatentDirichletAllocation(BaseEstimator):
 
     Examples
     --------
-    >>> from genlib.classic.lda import make_bars
+    >>> from genlib.datasets import make_bars
     >>> bars = make_bars(200, random_state=0)
     >>> lda = LatentDirichletAllocation(10, alpha=1.0, beta=0.1, method="blocked", n_iter=200,
     ...                                 random_state=0).fit(bars["counts"])
@@ -788,7 +721,7 @@ class LatentDirichletAllocation(BaseEstimator):
         doc_length = check_int(doc_length, "doc_length", minimum=1)
         rng = self._rng if random_state is None else check_random_state(random_state)
         theta = sample_dirichlet(np.full((n, self.n_components), self.alpha_), rng)  # theta_d ~ Dir(alpha)
-        counts, _ = _sample_documents(theta, self.components_, np.full(n, doc_length), rng)
+        counts, _ = sample_documents(theta, self.components_, np.full(n, doc_length), rng)
         return (counts, theta) if return_latent else counts
 
     def top_words(self, vocabulary, n: int = 10) -> list[list[str]]:

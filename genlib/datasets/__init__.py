@@ -5,12 +5,13 @@
   :func:`load_mnist` (28x28, from a local file or a checked download);
 - text: :func:`load_stdlib_corpus` (documents from the docstrings of Python's standard
   library, as a count matrix) and :func:`load_stdlib_characters` (the same text as a
-  27-symbol character sequence for HMMs).
+  27-symbol character sequence for HMMs), and :func:`make_bars` (the synthetic bars corpus
+  of Griffiths & Steyvers, with known topics, for LDA).
 """
 
 from .images import binarize, load_digits
 from .mnist import load_mnist
-from .text import load_stdlib_characters, load_stdlib_corpus, stdlib_docstrings
+from .text import bars_topics, load_stdlib_characters, load_stdlib_corpus, make_bars, stdlib_docstrings
 from .toy import make_blobs, make_moons, make_rings, make_spirals
 
 __all__ = [
@@ -24,4 +25,6 @@ __all__ = [
     "load_stdlib_corpus",
     "load_stdlib_characters",
     "stdlib_docstrings",
+    "make_bars",
+    "bars_topics",
 ]

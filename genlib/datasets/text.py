@@ -9,6 +9,9 @@ Each document's label is the module it came from, a rough ground truth for topic
 - :func:`load_stdlib_corpus` - a document-term count matrix for topic models;
 - :func:`load_stdlib_characters` - the text as a 27-symbol sequence (``a``-``z`` and space)
   for character-level HMMs.
+
+Beside it, a synthetic corpus whose topics are known: :func:`make_bars` (with its topics
+:func:`bars_topics`), the bars of Griffiths & Steyvers (2004), drawn by LDA's generative story.
 """
 
 from __future__ import annotations
@@ -26,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import check_float, check_int
+from .._validation import check_float, check_int, check_random_state
 
 __all__ = ["STDLIB_MODULES", "STOP_WORDS", "ALPHABET", "stdlib_docstrings", "load_stdlib_corpus",
-           "load_stdlib_characters"]
+           "load_stdlib_characters", "bars_topics", "make_bars"]
 
 #: Modules whose docstrings form the corpus: importable everywhere, free of side effects.
 STDLIB_MODULES = (
@@ -250,3 +253,76 @@ def load_stdlib_characters(n_chars=None):
     codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8).astype(np.int64)
     symbols = np.where(codes == ord(" "), 0, codes - ord("a") + 1)
     return symbols.reshape(-1, 1), ALPHABET
+
+
+# --------------------------------------------------------------------------------------------
+# The bars corpus: topics known by construction
+# --------------------------------------------------------------------------------------------
+def bars_topics(side: int = 5) -> np.ndarray:
+    """The 2 * ``side`` true topics of the bars data set, one bar each.
+
+    Topic ``k < side`` is uniform over the pixels of row ``k`` of a ``side`` x ``side`` image;
+    topic ``side + j`` is uniform over column ``j``.
+
+    Returns
+    -------
+    ndarray of shape (2 * side, side * side)
+        Row-stochastic topic-word matrix.
+
+    Examples
+    --------
+    >>> bars_topics(3).sum(axis=1).tolist()
+    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    """
+    side = check_int(side, "side", minimum=2)
+    topics = np.zeros((2 * side, side, side))
+    for k in range(side):
+        topics[k, k, :] = 1.0 / side  # horizontal bar
+        topics[side + k, :, k] = 1.0 / side  # vertical bar
+    return topics.reshape(2 * side, side * side)
+
+
+def make_bars(n_docs: int = 500, *, side: int = 5, doc_length: int = 100, alpha: float = 1.0,
+              random_state=None) -> dict:
+    """The "bars" corpus of Griffiths & Steyvers (2004): documents are images of bars.
+
+    The vocabulary is the ``side * side`` pixels of a grid; each of the ``2 * side`` topics
+    puts equal mass on the pixels of one horizontal or vertical bar (:func:`bars_topics`).
+    Each document draws topic proportions ``theta ~ Dirichlet(alpha)`` and then
+    ``doc_length`` pixels from LDA's generative story; its counts, seen as an image, are a
+    superposition of a few bars.
+
+    Parameters
+    ----------
+    n_docs : int
+        Number of documents.
+    side : int
+        The images are ``side`` x ``side``; there are ``2 * side`` topics.
+    doc_length : int
+        Words (pixels drawn) per document.
+    alpha : float > 0
+        Concentration of the symmetric Dirichlet prior on the topic proportions.
+    random_state : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    dict
+        ``counts``: int64 array (n_docs, side * side); ``topics``: the true topic-word matrix
+        (2 * side, side * side); ``theta``: the true proportions (n_docs, 2 * side).
+
+    Examples
+    --------
+    >>> bars = make_bars(4, doc_length=10, random_state=0)
+    >>> bars["counts"].shape, bars["counts"].sum(axis=1).tolist()
+    ((4, 25), [10, 10, 10, 10])
+    """
+    n_docs = check_int(n_docs, "n_docs", minimum=1)
+    doc_length = check_int(doc_length, "doc_length", minimum=1)
+    alpha = check_float(alpha, "alpha", minimum=0.0, strict=True)
+    rng = check_random_state(random_state)
+    from ..classic.lda import sample_dirichlet, sample_documents  # LDA's generative story
+
+    topics = bars_topics(side)
+    theta = sample_dirichlet(np.full((n_docs, topics.shape[0]), alpha), rng)
+    counts = sample_documents(theta, topics, np.full(n_docs, doc_length), rng)[0]
+    return {"counts": counts, "topics": topics, "theta": theta}

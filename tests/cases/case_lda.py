@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from genlib.classic.lda import LatentDirichletAllocation, make_bars
+from genlib.classic.lda import LatentDirichletAllocation
+from genlib.datasets import make_bars
 
 KEY = "lda"
 
