@@ -284,9 +284,14 @@ def check_random_state(random_state: Any, name: str = "random_state") -> np.rand
     """Turn ``None``, an int seed, a ``SeedSequence`` or a ``Generator`` into a ``Generator``.
 
     A ``Generator`` is returned as is, so a model can keep one and draw from it repeatedly.
-    The legacy ``RandomState`` is refused (it cannot give a ``Generator`` without losing its state).
+    ``None`` seeds a new one from NumPy's global generator, which :func:`genlib.seed_everything`
+    seeds (read, never reseeded): the package's policy is that ``None`` follows the global
+    generators and an int gives a private stream. The legacy ``RandomState`` is refused (it
+    cannot give a ``Generator`` without losing its state).
     """
-    if random_state is None or isinstance(random_state, (np.random.SeedSequence,)):
+    if random_state is None:
+        return np.random.default_rng(np.random.randint(0, np.iinfo(np.int64).max, dtype=np.int64))
+    if isinstance(random_state, np.random.SeedSequence):
         return np.random.default_rng(random_state)
     if isinstance(random_state, np.random.Generator):
         return random_state

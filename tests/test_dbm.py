@@ -168,7 +168,7 @@ def test_bad_input_and_arguments():
     dbm = DeepBoltzmannMachine([4, 3, 2], random_state=0, device="cpu")
     with pytest.raises(ValueError, match="binary"):
         dbm.fit(np.full((5, 4), 0.5))
-    with pytest.raises(ValueError, match="4 visible"):
+    with pytest.raises(ValueError, match="n_features=4"):
         dbm.pcd_step(np.zeros((5, 3)))
     with pytest.raises(ValueError, match="NaN"):
         dbm.transform(np.full((2, 4), np.nan))

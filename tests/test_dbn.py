@@ -159,7 +159,7 @@ def test_bad_input_and_arguments():
     dbn = DeepBeliefNetwork([4, 3, 2], random_state=0, device="cpu")
     with pytest.raises(ValueError, match="binary"):
         dbn.fit(np.full((5, 4), 0.5))
-    with pytest.raises(ValueError, match="4 visible"):
+    with pytest.raises(ValueError, match="n_features=4"):
         dbn.fit(np.zeros((5, 3)))
     with pytest.raises(ValueError, match="layer_sizes"):
         DeepBeliefNetwork([4])

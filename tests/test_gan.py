@@ -12,7 +12,8 @@ from genlib.metrics import frechet_distance, label_accuracy
 from genlib.neural import DCGAN, GAN, ConditionalGAN
 from genlib.neural.dcgan import LAYOUTS, DCDiscriminator, DCGenerator
 from genlib.neural.gan import (MLPGenerator, discriminator_loss, generator_loss, optimal_discriminator,
-                               torch_generator, value_function)
+                               value_function)
+from genlib._torch import make_generator
 
 
 def _sigmoid(x):
@@ -270,11 +271,11 @@ def test_state_dict_round_trip_keeps_samples(output):
     torch.testing.assert_close(b.sample(5, random_state=2), a.sample(5, random_state=2))
 
 
-def test_torch_generator_accepts_numpy_and_torch_generators():
+def test_make_generator_accepts_numpy_and_torch_generators():
     g = torch.Generator().manual_seed(1)
-    assert torch_generator(g) is g
-    a = torch.randn(3, generator=torch_generator(np.random.default_rng(4)))
-    b = torch.randn(3, generator=torch_generator(np.random.default_rng(4)))
+    assert make_generator(g) is g
+    a = torch.randn(3, generator=make_generator(np.random.default_rng(4)))
+    b = torch.randn(3, generator=make_generator(np.random.default_rng(4)))
     torch.testing.assert_close(a, b)
 
 

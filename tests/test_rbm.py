@@ -150,45 +150,6 @@ def test_cd_step_is_the_documented_update():
     torch.testing.assert_close(rbm.c.detach(), c0 + 0.1 * (ph0 - ph1).mean(0))
 
 
-def _fit_by_cd_step(rbm, X):
-    """What fit does, written with the public cd_step: shuffle with the model's generator, one cd_step per batch."""
-    V = rbm._visible(X)
-    if rbm.n_updates_ == 0:
-        rbm._init_visible_bias(V)                   # the data's log-odds (Hinton, 2010)
-    for epoch in range(rbm.n_epochs):
-        lr = rbm.learning_rate * rbm._lr_factor(epoch, rbm.n_epochs)
-        order = torch.randperm(len(V), generator=rbm._gen())
-        bs = rbm.batch_size
-        errors = [rbm.cd_step(V[order[s:s + bs]], learning_rate=lr) for s in range(0, len(V), bs)]
-        rbm.history_["reconstruction_error"].append(float(torch.tensor(errors, dtype=V.dtype).mean()))
-
-
-@pytest.mark.parametrize("cls,kw", [
-    (BernoulliRBM, dict(k=1, momentum=0.0, weight_decay=0.0, batch_size=100)),      # the benchmark's setting
-    (BernoulliRBM, dict(k=1, batch_size=7)),                                         # ragged last batch
-    (BernoulliRBM, dict(k=3, batch_size=10, dtype=torch.float64)),
-    (BernoulliRBM, dict(persistent=True, n_chains=6, batch_size=9, lr_schedule="linear")),
-    (BernoulliRBM, dict(persistent=True, k=2, batch_size=16, momentum=0.9)),
-    (GaussianBernoulliRBM, dict(batch_size=8)),
-])
-def test_fit_is_cd_step_on_each_mini_batch_bit_for_bit(cls, kw):
-    # fit runs a fused loop in preallocated buffers; it must be exactly cd_step on each shuffled mini-batch,
-    # drawing from the model's generator: the same parameters bit for bit, the same history, and the same
-    # state to continue from (momentum buffers, persistent chains), which the second fit checks.
-    rng = np.random.default_rng(3)
-    X = (rng.random((45, 12)) < 0.3).astype(np.float32) if cls is BernoulliRBM else rng.normal(size=(45, 12))
-    settings = dict(learning_rate=0.05, n_epochs=3, random_state=0, device="cpu") | kw
-    fast, ref = cls(12, 7, **settings), cls(12, 7, **settings)
-    for data in (X, X[:20]):
-        fast.fit(data)
-        _fit_by_cd_step(ref, data)
-        for name in ("W", "b", "c"):
-            assert torch.equal(getattr(fast, name), getattr(ref, name)), name
-        assert fast.history_["reconstruction_error"] == ref.history_["reconstruction_error"]
-        assert fast.n_updates_ == ref.n_updates_
-    assert fast.n_updates_ == 3 * (-(-45 // ref.batch_size) + -(-20 // ref.batch_size))
-
-
 def _bars_and_stripes(n, seed, side=3):
     rng = np.random.default_rng(seed)
     bits = rng.integers(0, 2, (n, side)).astype(float)
@@ -255,21 +216,25 @@ def test_tensor_input_and_float64():
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_tensor_binary_check_agrees_with_the_definition(dtype):
-    # _all_binary tests t - t * t == 0 chunk by chunk; it must accept exactly the 0/1 tensors, for every
+def test_tensor_binary_check_agrees_with_the_definition(dtype, monkeypatch):
+    # as_tensor(binary=True) tests t - t * t == 0 chunk by chunk; it must accept exactly the 0/1 tensors, for every
     # awkward value (next to 0 and 1, subnormal, signed zero, NaN, infinities) and wherever the value sits.
-    from genlib.energy.gibbs import _all_binary
+    import genlib._torch
 
+    monkeypatch.setattr(genlib._torch, "BINARY_CHECK_CHUNK", 6)    # chunks of 2 rows x 3 columns
     info = torch.finfo(dtype)
     awkward = [0.5, 2.0, -1.0, -0.0, float("nan"), float("inf"), -float("inf"), info.tiny, info.tiny * info.eps,
                1 - info.eps / 2, 1 + info.eps, info.eps, 1e-30, 3.0, info.max]
     for value in awkward:
-        for row in (0, 5, 6, 11):                                  # chunk of 2 rows x 3 columns: 0..5 in different chunks
+        for row in (0, 5, 6, 11):                                  # rows 0..5 in different chunks
             T = torch.tensor(np.random.default_rng(row).integers(0, 2, (12, 3)), dtype=dtype)
             T[row, 1] = value
-            expected = bool(((T == 0) | (T == 1)).all())
-            assert _all_binary(T, chunk=6) == expected, (value, row)
-    assert _all_binary(torch.ones(7, 4, dtype=dtype), chunk=6) and _all_binary(torch.zeros(1, 1, dtype=dtype))
+            if bool(((T == 0) | (T == 1)).all()):
+                assert torch.equal(genlib._torch.as_tensor(T, binary=True, dtype=dtype), T), (value, row)
+            else:
+                with pytest.raises(ValueError, match="binary|NaN"):
+                    genlib._torch.as_tensor(T, binary=True, dtype=dtype)
+    assert genlib._torch.as_tensor(torch.ones(7, 4, dtype=dtype), binary=True, dtype=dtype).shape == (7, 4)
 
 
 def test_bad_input_is_refused():
@@ -278,7 +243,7 @@ def test_bad_input_is_refused():
         rbm.fit(np.full((3, 9), 0.5))
     with pytest.raises(ValueError, match="binary"):
         rbm.fit(torch.full((3, 9), 0.5))
-    with pytest.raises(ValueError, match="9 visible units"):
+    with pytest.raises(ValueError, match="n_features=9"):
         rbm.fit(np.zeros((3, 8)))
     with pytest.raises(ValueError, match="k must be >= 1"):
         BernoulliRBM(9, 4, k=0)

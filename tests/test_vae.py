@@ -194,7 +194,7 @@ def test_same_seed_same_fit_and_state_dict_round_trip(likelihood, binary_digits)
     x = binary_digits[:100]
     a = VAE(64, 2, hidden=(16,), likelihood=likelihood, random_state=3).fit(x, epochs=2)
     b = VAE(64, 2, hidden=(16,), likelihood=likelihood, random_state=3).fit(x, epochs=2)
-    for p, q in zip(a.state_dict().values(), b.state_dict().values()):
+    for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)
     buffer = io.BytesIO()
     torch.save(a.state_dict(), buffer)

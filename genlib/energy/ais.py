@@ -9,13 +9,13 @@ for MNIST-sized models, yet the log-likelihood log p(v) = -F(v) - log Z needs it
 from a base model p_0 whose Z_0 is known to the target p_K. Each run draws x_1 ~ p_0, moves it
 with a Markov transition T_k that leaves p_k invariant, and accumulates the importance weight
 
-    w = prod_{k=1}^{K} f_k(x_k) / f_{k-1}(x_k),    E[w] = Z_K / Z_0.                    (ais-weight)
+    w = prod_{k=1}^{K} f_k(x_k) / f_{k-1}(x_k),    E[w] = Z_K / Z_0       (Neal, 2001)
 
 So Z_K ≈ Z_0 * mean(w) over M independent runs. For RBMs, Salakhutdinov and Murray (2008)
 anneal from a "base-rate" model (W = 0, visible biases fitted to the data's pixel means) by
 scaling the RBM's energy with beta:
 
-    f_beta(v) = exp((1 - beta) b_A'v + beta b'v) * prod_j (1 + exp(beta (c_j + W_j v)))  (ais-rbm)
+    f_beta(v) = exp((1 - beta) b_A'v + beta b'v) * prod_j (1 + exp(beta (c_j + W_j v)))  (rbm-ais-path)
 
 and T_k is one step of block Gibbs in the joint p_beta(v, h).
 
@@ -100,7 +100,7 @@ def temperature_schedule(n_temperatures: int, kind: str = "sm2008") -> torch.Ten
 @torch.no_grad()
 def annealed_importance_sampling(path: AnnealingPath, betas: torch.Tensor, n_chains: int,
                                  generator: torch.Generator) -> tuple[float, float, torch.Tensor]:
-    """Run AIS along ``path`` through the inverse temperatures ``betas``, eq. (ais-weight).
+    """Run AIS along ``path`` through the inverse temperatures ``betas`` (the weight w above, Neal 2001).
 
     Returns
     -------
@@ -117,7 +117,7 @@ def annealed_importance_sampling(path: AnnealingPath, betas: torch.Tensor, n_cha
     x = path.init(n_chains, generator)
     log_w = torch.zeros(n_chains, dtype=torch.float64, device=_device_of(x))
     for b_prev, b_next in zip(betas[:-1], betas[1:]):
-        # w *= f_k(x_k) / f_{k-1}(x_k), then x_{k+1} ~ T_k(x_k, .)   (ais-weight)
+        # w *= f_k(x_k) / f_{k-1}(x_k), then x_{k+1} ~ T_k(x_k, .)   (the weight w, Neal 2001)
         log_w += (path.log_f(x, b_next) - path.log_f(x, b_prev)).to(torch.float64)
         if b_next < 1.0:
             x = path.step(x, b_next, generator)
@@ -154,7 +154,7 @@ def base_rate_bias(X: Any, *, smoothing: float = 1.0, binary: bool = True) -> to
 
 
 class BernoulliRBMPath:
-    """The AIS path (ais-rbm) of a binary RBM from a base-rate model with visible biases ``base_bias``.
+    """The AIS path (rbm-ais-path) of a binary RBM from a base-rate model with visible biases ``base_bias``.
 
     Parameters are copied in float64. The base p_0 keeps the RBM's hidden units with zero
     weights and biases, so log Z_0 = sum_j softplus(b_A,j) + n_hidden log 2.
@@ -176,7 +176,7 @@ class BernoulliRBMPath:
         return (torch.rand(p.shape, generator=generator, device=p.device, dtype=p.dtype) < p).to(p.dtype)
 
     def log_f(self, v: torch.Tensor, beta: float) -> torch.Tensor:
-        # eq. (ais-rbm): (1-beta) b_A'v + beta b'v + sum_j softplus(beta (c_j + W_j v))
+        # eq. (rbm-ais-path): (1-beta) b_A'v + beta b'v + sum_j softplus(beta (c_j + W_j v))
         bias = (1.0 - beta) * self.bA + beta * self.b
         return v @ bias + torch.nn.functional.softplus(beta * (v @ self.W.T + self.c)).sum(1)
 
@@ -273,7 +273,7 @@ def gaussian_rbm_log_partition(W, b, c, sigma, *, max_units: int = 20, chunk: in
 def log_partition(model: Any, *, n_temperatures: int = 1000, n_chains: int = 100, data: Any = None,
                   base_bias: Any = None, schedule: str = "sm2008", random_state: Any = None,
                   return_weights: bool = False):
-    """Estimate log Z of ``model`` by annealed importance sampling, eq. (ais-weight).
+    """Estimate log Z of ``model`` by annealed importance sampling (the weight w above, Neal 2001).
 
     Parameters
     ----------

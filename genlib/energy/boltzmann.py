@@ -108,6 +108,9 @@ class BoltzmannMachine(SeededModel, nn.Module):
     torch.Size([4, 3])
     """
 
+    # the training state fit continues from, saved with the weights (genlib._torch.Resumable)
+    _resume_attributes = ("history_", "_chains")
+
     def __init__(self, n_visible: int, n_hidden: int = 0, *, learning_rate: float = 0.1, n_epochs: int = 100,
                  batch_size: int | None = None, method: str = "exact", n_gibbs_steps: int = 20,
                  n_chains: int = 100, weight_decay: float = 0.0, init_std: float = 0.1,

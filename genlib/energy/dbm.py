@@ -43,6 +43,7 @@ from torch.nn import functional as Fn
 from .._validation import check_float, check_int, check_option
 from . import ais as _ais
 from .gibbs import SeededModel, all_binary_states, as_tensor, bernoulli, make_generator, resolve_device
+from .rbm import BernoulliRBM
 
 __all__ = ["DeepBoltzmannMachine", "DBMPath", "dbm_energy", "mean_field", "mean_field_bound",
            "pretrain_rbm"]
@@ -215,41 +216,19 @@ def pretrain_rbm(V: torch.Tensor, n_hidden: int, *, up: float = 1.0, down: float
     the bottom RBM with its visible layer doubled (two tied copies of v), ``down=2`` the top
     RBM with its hidden layer doubled, both 2 a middle RBM (Salakhutdinov & Hinton, 2009).
     The copies are clamped to the same data, and in the negative phase one reconstruction
-    stands for both copies (as in the authors' code).
+    stands for both copies (as in the authors' code). It is :class:`~genlib.energy.rbm.BernoulliRBM`'s
+    one CD-k update with ``up`` and ``down`` set: the pre-training has no update of its own.
 
     Returns
     -------
     W : tensor (n_hidden, n_visible), b : tensor (n_visible,), c : tensor (n_hidden,)
     """
-    n, D = V.shape
-    W = torch.randn(n_hidden, D, generator=generator, device=V.device, dtype=V.dtype) * init_std
-    p = V.mean(0).clamp(1e-3, 1 - 1e-3)
-    b = torch.log(p) - torch.log1p(-p)                       # visible biases at the data's log-odds
-    c = torch.zeros(n_hidden, device=V.device, dtype=V.dtype)
-    vel = [torch.zeros_like(t) for t in (W, b, c)]
-    bs = min(batch_size, n)
-    for epoch in range(n_epochs):
-        order = torch.randperm(n, generator=generator, device=V.device)
-        err = 0.0
-        for s in range(0, n, bs):
-            V0 = V[order[s:s + bs]]
-            ph0 = torch.sigmoid(c + up * (V0 @ W.T))          # positive phase, (B, H)
-            h = bernoulli(ph0, generator)
-            for step in range(k):                             # negative phase: k steps of block Gibbs
-                pv = torch.sigmoid(b + down * (h @ W))
-                if step == 0:
-                    err += float(((V0 - pv) ** 2).mean()) * V0.shape[0]
-                vk = bernoulli(pv, generator)
-                phk = torch.sigmoid(c + up * (vk @ W.T))
-                h = bernoulli(phk, generator)
-            grads = ((ph0.T @ V0 - phk.T @ vk) / V0.shape[0] - weight_decay * W,
-                     (V0 - vk).mean(0), (ph0 - phk).mean(0))
-            for t, v_, g in zip((W, b, c), vel, grads):
-                v_.mul_(momentum).add_(g, alpha=learning_rate)
-                t.add_(v_)
-        if callback is not None:
-            callback(epoch, err / n)
-    return W, b, c
+    rbm = BernoulliRBM(V.shape[1], n_hidden, up=up, down=down, k=k, learning_rate=learning_rate, momentum=momentum,
+                       weight_decay=weight_decay, batch_size=batch_size, n_epochs=n_epochs, init_std=init_std,
+                       random_state=generator, device=V.device, dtype=V.dtype)
+    rbm.fit(V, callback=None if callback is None else
+            lambda model, epoch: callback(epoch, model.history_["reconstruction_error"][-1]))
+    return rbm.W.detach(), rbm.b.detach(), rbm.c.detach()
 
 
 class DeepBoltzmannMachine(SeededModel, nn.Module):
@@ -306,6 +285,9 @@ class DeepBoltzmannMachine(SeededModel, nn.Module):
     >>> dbm.sample(3, n_steps=20).shape
     torch.Size([3, 64])
     """
+
+    # the training state fit continues from, saved with the weights (genlib._torch.Resumable)
+    _resume_attributes = ("n_updates_", "pretrained_", "history_", "_velocity", "_chains")
 
     def __init__(self, layer_sizes: Sequence[int], *, n_epochs: int = 10, learning_rate: float = 0.01,
                  lr_schedule: str = "linear", momentum: float = 0.5, weight_decay: float = 1e-4,

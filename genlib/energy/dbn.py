@@ -5,7 +5,7 @@ top two layers form an undirected RBM, every lower layer is generated top-down b
 directed sigmoid belief net. The chapter (book/03_dl/03_dbn) writes the joint as
 
     P(v, h^1, ..., h^L) = (prod_{k=0}^{L-2} P(h^k | h^{k+1})) P(h^{L-1}, h^L)        (dbn-joint)
-    P(h^k_j = 1 | h^{k+1}) = sigmoid(b^k_j + W^{k+1}'_j h^{k+1})                       (dbn-down)
+    P(h^k_j = 1 | h^{k+1}) = sigmoid(b^k_j + W^{k+1}'_j h^{k+1})                       (dbn-joint)
 
 with ``W^{k+1}`` of shape (n_{k+1}, n_k), the weights of the k-th RBM of the stack. Training
 is greedy: RBM 1 is trained on the data, then each RBM k+1 on samples of the previous
@@ -103,6 +103,9 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
     torch.Size([3, 10])
     """
 
+    # the training state fit continues from, saved with the weights (genlib._torch.Resumable)
+    _resume_attributes = ("history_",)
+
     def __init__(self, layer_sizes: Sequence[int], *, n_epochs: int = 10, learning_rate: float = 0.05,
                  k: int = 1, persistent: bool = False, momentum: float = 0.5, weight_decay: float = 1e-4,
                  batch_size: int = 100, n_chains: int | None = None, init_std: float = 0.01,
@@ -162,7 +165,7 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
 
     @staticmethod
     def _down(H: torch.Tensor, P) -> torch.Tensor:
-        """Generative logits of layer k given layer k+1, eq. (dbn-down): b^k + W^{k+1}' h^{k+1}."""
+        """Generative logits of layer k given layer k+1, eq. (dbn-joint): b^k + W^{k+1}' h^{k+1}."""
         W, b, _ = P
         return H @ W + b
 
@@ -258,7 +261,7 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
     @torch.no_grad()
     def sample(self, n: int, *, n_steps: int = 1000, init: Any = None, return_mean: bool = False,
                random_state: Any = None) -> torch.Tensor:
-        """Draw ``n`` visible vectors: Gibbs in the top RBM, then one top-down pass (dbn-down).
+        """Draw ``n`` visible vectors: Gibbs in the top RBM, then one top-down pass (dbn-joint).
 
         Parameters
         ----------
@@ -292,7 +295,7 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
         # Gibbs in the top RBM (undirected, the associative memory), over layers L-1 and L.
         H = top.sample(n, n_steps=n_steps, init=start, return_mean=return_mean and self.n_layers == 1,
                        random_state=gen)
-        # Top-down pass through the directed layers, eq. (dbn-down).
+        # Top-down pass through the directed layers, eq. (dbn-joint).
         P = self._params()
         for k in range(self.n_layers - 2, -1, -1):
             p = torch.sigmoid(self._down(H, P[k]))

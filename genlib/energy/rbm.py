@@ -42,7 +42,11 @@ __all__ = ["BernoulliRBM", "GaussianBernoulliRBM"]
 class _RBM(SeededModel, nn.Module):
     """Everything the two RBMs share; subclasses define the visible layer."""
 
+    # the training state fit continues from, saved with the weights (genlib._torch.Resumable)
+    _resume_attributes = ("n_updates_", "history_", "_velocity", "_chains")
+
     _binary_visible = True
+    up = down = 1.0  # input scales of the two layers; BernoulliRBM lets a DBM's pre-training double them
 
     def __init__(self, n_visible: int, n_hidden: int, *, k: int = 1, persistent: bool = False,
                  learning_rate: float = 0.05, lr_schedule: str | Callable[[int, int], float] = "constant",
@@ -117,7 +121,8 @@ class _RBM(SeededModel, nn.Module):
 
     # ------------------------------------------------------------------ the model's equations
     def _hidden_probs(self, V: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(torch.addmm(self.c, self._vis_input(V), self.W.T))   # eq. (rbm-hidden): sigmoid(c + v W'), (N, H)
+        # eq. (rbm-hidden): sigmoid(c + up v W'), (N, H); up = 1 but in a DBM's pre-training (BernoulliRBM)
+        return torch.sigmoid(torch.addmm(self.c, self._vis_input(V), self.W.T, alpha=self.up))
 
     def _free_energy(self, V: torch.Tensor) -> torch.Tensor:
         # eq. (rbm-free-energy): F(v) = E_v(v) - sum_i softplus(c_i + W_i v)
@@ -384,6 +389,11 @@ class BernoulliRBM(_RBM):
     dtype : torch.float32 (default) or torch.float64
     verbose : bool
         Progress bar over epochs.
+    up, down : float, default 1
+        Scales of the input each layer hears: p(h | v) = sigmoid(c + up W v), p(v | h) =
+        sigmoid(b + down W'h). 2 doubles an input, as the RBMs of a DBM's greedy pre-training
+        do (:func:`genlib.energy.dbm.pretrain_rbm`); the free energy, sampling and AIS of the
+        RBM itself are those of up = down = 1.
 
     Attributes
     ----------
@@ -408,8 +418,13 @@ class BernoulliRBM(_RBM):
     True
     """
 
+    def __init__(self, n_visible: int, n_hidden: int, *, up: float = 1.0, down: float = 1.0, **kwargs):
+        super().__init__(n_visible, n_hidden, **kwargs)
+        self.up = check_float(up, "up", minimum=0.0, strict=True)
+        self.down = check_float(down, "down", minimum=0.0, strict=True)
+
     def _visible_mean(self, H):
-        return torch.sigmoid(torch.addmm(self.b, H, self.W))            # eq. (rbm-visible): sigmoid(b + h W)
+        return torch.sigmoid(torch.addmm(self.b, H, self.W, alpha=self.down))  # eq. (rbm-visible): sigmoid(b + down h W)
 
     def _visible_draw(self, H, gen):
         return bernoulli(self._visible_mean(H), gen)
@@ -427,91 +442,6 @@ class BernoulliRBM(_RBM):
 
     def _start(self, n, gen):
         return bernoulli(torch.sigmoid(self.b).expand(n, -1), gen)
-
-    @torch.no_grad()
-    def _epoch(self, V, order, bs, lr, gen):
-        """:meth:`_update` batch by batch over one epoch, in preallocated buffers (the fast path of ``fit``).
-
-        Each batch performs exactly the operations of ``_update``: the same matrix products,
-        the same random numbers drawn in the same order, the same update arithmetic. So
-        ``fit`` gives the same parameters, bit for bit, as calling ``cd_step`` on the same
-        batches (tests/test_rbm.py checks it). What goes is overhead, which dominates at the
-        chapter's sizes: no tensor is allocated per batch (products, sigmoids and 0/1 draws
-        are written into ``out=`` buffers; ``torch.lt(u, p, out=h)`` stores the units as
-        floats directly), and the module's attributes are looked up once per epoch.
-        """
-        W, b, c, k, persistent = self.W, self.b, self.c, self.k, self.persistent
-        Wt, D, H = self.W.T, V.shape[1], self.n_hidden
-        batches = order.split(bs)
-        errors = []
-        if persistent and (self._chains is None or self._chains.shape[1] != D):
-            errors.append(self._update(V[batches[0]], lr, k, gen))   # the first batch creates the chains
-            batches = batches[1:]
-        if self._velocity is None or self._velocity[0].shape != W.shape:
-            self._velocity = [torch.zeros_like(p) for p in (W, b, c)]
-        vW, vb, vc = self._velocity
-        momentum, decay = self.momentum, self.weight_decay
-        chains = self._chains.clone() if persistent else None      # advanced in place, stored at the end
-        full = {}                                        # full-size buffers, made once
-        views = {}                                       # batch size -> the buffers cut to that many rows
-
-        def buffers(B):
-            if B not in views:
-                if not full:
-                    m = chains.shape[0] if persistent else bs
-                    for name, rows, cols in (("v0", bs, D), ("u0", bs, H), ("ph0", bs, H), ("h0", bs, H),
-                                             ("mean", bs, D), ("sq", bs, D), ("uh", m, H), ("hk", m, H),
-                                             ("phk", m, H), ("uv", m, D), ("vk", m, D), ("mk", m, D)):
-                        full[name] = torch.empty(rows, cols, device=V.device, dtype=V.dtype)
-                rows = {name: (t if persistent and name in ("uh", "hk", "phk", "uv", "vk", "mk") else t[:B])
-                        for name, t in full.items()}
-                rows["ph0.T"] = rows["ph0"].T
-                rows["phk.T"] = rows["phk"].T
-                views[B] = rows
-            return views[B]
-
-        def gibbs(v, steps, buf):                        # _gibbs, in place on v: h ~ p(h | v), then v ~ p(v | h)
-            for _ in range(steps):
-                torch.lt(torch.rand(buf["uh"].shape, generator=gen, out=buf["uh"]),
-                         torch.addmm(c, v, Wt, out=buf["phk"]).sigmoid_(), out=buf["hk"])
-                torch.lt(torch.rand(buf["uv"].shape, generator=gen, out=buf["uv"]),
-                         torch.addmm(b, buf["hk"], W, out=buf["mk"]).sigmoid_(), out=v)
-            return v
-
-        for idx in batches:
-            B = idx.shape[0]
-            buf = buffers(B)
-            v0 = torch.index_select(V, 0, idx, out=buf["v0"])
-            # Positive phase, eq. (rbm-hidden): p(h | v0), and h0 ~ p(h | v0).
-            ph0 = torch.addmm(c, v0, Wt, out=buf["ph0"]).sigmoid_()
-            h0 = torch.lt(torch.rand(ph0.shape, generator=gen, out=buf["u0"]), ph0, out=buf["h0"])
-            # Negative phase: k Gibbs steps from the persistent chains (PCD) or from the data (CD-k).
-            if persistent:
-                vk = gibbs(chains, k, buf)
-            else:
-                recon = torch.addmm(b, h0, W, out=buf["mean"]).sigmoid_()   # E[v | h0], eq. (rbm-visible)
-                err = torch.sub(v0, recon, out=buf["sq"]).pow_(2).mean()
-                vk = torch.lt(torch.rand(recon.shape, generator=gen, out=buf["uv"]), recon, out=buf["vk"])
-                vk = gibbs(vk, k - 1, buf)
-            phk = torch.addmm(c, vk, Wt, out=buf["phk"]).sigmoid_()
-            # Update, eq. (rbm-gradient), with momentum and weight decay: the arithmetic of _update.
-            M = vk.shape[0]
-            vW.mul_(momentum).addmm_(buf["ph0.T"], v0, alpha=lr / B).addmm_(buf["phk.T"], vk, alpha=-lr / M)
-            if decay:
-                vW.add_(W, alpha=-lr * decay)
-            vb.mul_(momentum).add_(v0.mean(0) - vk.mean(0), alpha=lr)
-            vc.mul_(momentum).add_(ph0.mean(0) - phk.mean(0), alpha=lr)
-            W.add_(vW)
-            b.add_(vb)
-            c.add_(vc)
-            if persistent:                                # monitoring: the first down pass, new parameters
-                recon = torch.addmm(b, h0, W, out=buf["mean"]).sigmoid_()
-                err = torch.sub(v0, recon, out=buf["sq"]).pow_(2).mean()
-            errors.append(err)
-        self.n_updates_ += len(batches)
-        if persistent:
-            self._chains = chains
-        return torch.stack(errors)
 
     def visible_probs(self, h: Any) -> torch.Tensor:
         """p(v_j = 1 | h) for every visible unit, eq. (rbm-visible); shape (n_samples, n_visible)."""

@@ -44,7 +44,7 @@ class ParzenEstimate(NamedTuple):
 
 
 def _parzen_log_density(centres: np.ndarray, X: np.ndarray, bandwidth: float, chunk: int = 512) -> np.ndarray:
-    """log p(x) of each row of ``X`` under the kernel density, eq. (parzen)."""
+    """log p(x) of each row of ``X`` under the kernel density, eq. (mislead-parzen)."""
     n, d = centres.shape
     # log N(x | c, h^2 I) = -|x - c|^2 / (2 h^2) - d/2 log(2 pi h^2)
     log_norm = -0.5 * d * math.log(2.0 * math.pi * bandwidth**2) - math.log(n)
@@ -59,7 +59,7 @@ def parzen_log_likelihood(samples: Any, X_test: Any, *, bandwidth: float | None 
                           bandwidths: Any = None) -> ParzenEstimate:
     """Parzen-window (kernel density) log-likelihood of ``X_test`` under a model's ``samples``.
 
-    The density is an equal mixture of isotropic Gaussians, one on each sample, eq. (parzen):
+    The density is an equal mixture of isotropic Gaussians, one on each sample, eq. (mislead-parzen):
 
     .. math:: \\hat p(x) = \\frac1N \\sum_{n=1}^N \\mathcal N(x \\mid s_n, h^2 I).
 
@@ -254,7 +254,7 @@ def _check_binary_for_bernoulli(model: Any, X_test: Any) -> None:
 
 def _likelihood(key: str | None, model: Any, X_test: Any, X_train: Any, lengths: Any, *, iwae_k: int,
                 ais_temperatures: int, ais_chains: int, random_state: int, notes: list[str]) -> dict:
-    """The held-out likelihood measure that ``model`` supports, eq. (eval-ll)."""
+    """The held-out likelihood measure that ``model`` supports (exact, estimate or bound)."""
     from ..base import get_info
 
     likelihood = get_info(key).likelihood if key is not None else "none"

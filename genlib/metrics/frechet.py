@@ -1,7 +1,7 @@
 """The Fréchet distance between two sets of feature vectors (Heusel et al., 2017).
 
 Fit a Gaussian to each set (mean mu, covariance Sigma) and measure the Fréchet (2-Wasserstein)
-distance between the two Gaussians, eq. (frechet)::
+distance between the two Gaussians, eq. (dcgan-frechet)::
 
     d^2 = ||mu_a - mu_b||^2 + Tr(Sigma_a + Sigma_b - 2 (Sigma_a Sigma_b)^{1/2})
 
@@ -27,7 +27,7 @@ def _sqrtm_psd(S: np.ndarray) -> np.ndarray:
 
 
 def gaussian_frechet_distance(mu_a: Any, cov_a: Any, mu_b: Any, cov_b: Any) -> float:
-    """Squared Fréchet distance between N(mu_a, cov_a) and N(mu_b, cov_b), eq. (frechet).
+    """Squared Fréchet distance between N(mu_a, cov_a) and N(mu_b, cov_b), eq. (dcgan-frechet).
 
     The trace of (Sigma_a Sigma_b)^{1/2} is computed as the trace of the symmetric matrix
     (Sigma_a^{1/2} Sigma_b Sigma_a^{1/2})^{1/2}, which has the same eigenvalues and is
@@ -57,7 +57,7 @@ def gaussian_frechet_distance(mu_a: Any, cov_a: Any, mu_b: Any, cov_b: Any) -> f
 
 
 def frechet_distance(features_a: Any, features_b: Any) -> float:
-    """Squared Fréchet distance between Gaussians fitted to two feature sets, eq. (frechet).
+    """Squared Fréchet distance between Gaussians fitted to two feature sets, eq. (dcgan-frechet).
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """Improved precision and recall of a generative model (Kynkäänniemi et al., 2019).
 
 Each set is turned into an estimate of its manifold: the union of balls around its points,
-the ball of a point reaching its k-th nearest neighbour within the same set. Then, eq. (pr)::
+the ball of a point reaching its k-th nearest neighbour within the same set. Then (Kynkäänniemi et al., 2019)::
 
     precision = fraction of generated samples inside the real manifold   (are samples realistic?)
     recall    = fraction of real samples inside the generated manifold   (is the data covered?)
@@ -56,7 +56,7 @@ def _inside(points: np.ndarray, centres: np.ndarray, radii: np.ndarray, chunk: i
 
 
 def precision_recall(real_features: Any, fake_features: Any, *, k: int = 3) -> PrecisionRecall:
-    """Improved precision and recall of generated samples against real data, eq. (pr).
+    """Improved precision and recall of generated samples against real data (Kynkäänniemi et al., 2019).
 
     Parameters
     ----------

@@ -26,42 +26,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._validation import check_int, check_option
-from .training import as_tensor, make_generator, on_model_device, randn, reset_parameters, train
+from .._torch import ACTIVATIONS, Resumable, as_tensor, check_hidden, make_generator, mlp, on_model_device, randn, reset_parameters
+from .training import train
 
-__all__ = ["Autoencoder", "mlp", "ACTIVATIONS"]
-
-#: Hidden-layer non-linearities by name.
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU, "softplus": nn.Softplus, "leaky_relu": nn.LeakyReLU}
-
-
-def mlp(sizes: Sequence[int], activation: str = "relu") -> nn.Sequential:
-    """A multilayer perceptron ``sizes[0] -> ... -> sizes[-1]``, activation between layers, none at the end.
-
-    Examples
-    --------
-    >>> mlp([4, 8, 2])
-    Sequential(
-      (0): Linear(in_features=4, out_features=8, bias=True)
-      (1): ReLU()
-      (2): Linear(in_features=8, out_features=2, bias=True)
-    )
-    """
-    act = ACTIVATIONS[activation]
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(act())
-    return nn.Sequential(*layers)
-
-
-def _check_hidden(hidden: Any) -> tuple[int, ...]:
-    if isinstance(hidden, int) and not isinstance(hidden, bool):
-        hidden = (hidden,)
-    if not isinstance(hidden, (tuple, list)):
-        raise TypeError(f"hidden must be a tuple of layer widths such as (128, 64), got {hidden!r}.")
-    return tuple(check_int(h, "hidden[i]", minimum=1) for h in hidden)
-
+__all__ = ["Autoencoder"]
 
 def _check_image_shape(image_shape: Any, n_input: int) -> tuple[int, int]:
     if image_shape is None:
@@ -82,7 +50,7 @@ def _check_image_shape(image_shape: Any, n_input: int) -> tuple[int, int]:
     return h, w
 
 
-class Autoencoder(nn.Module):
+class Autoencoder(Resumable, nn.Module):
     """A deterministic autoencoder with an MLP or a small convolutional encoder/decoder.
 
     Parameters
@@ -137,13 +105,15 @@ class Autoencoder(nn.Module):
     torch.Size([3, 64])
     """
 
+    _resume_attributes = ()  # the generator is saved with the weights (genlib._torch.Resumable)
+
     def __init__(self, n_input: int, n_latent: int = 2, *, hidden: Sequence[int] = (128,), architecture: str = "mlp",
                  image_shape: tuple[int, int] | None = None, channels: tuple[int, int] = (16, 32),
                  activation: str = "relu", loss: str = "bce", random_state: Any = None):
         super().__init__()
         self.n_input = check_int(n_input, "n_input", minimum=1)
         self.n_latent = check_int(n_latent, "n_latent", minimum=1)
-        self.hidden = _check_hidden(hidden)
+        self.hidden = check_hidden(hidden, allow_empty=True)
         self.architecture = check_option(architecture, "architecture", ("mlp", "conv"))
         self.activation = check_option(activation, "activation", tuple(ACTIVATIONS))
         self.loss_name = check_option(loss, "loss", ("bce", "mse"))

@@ -33,7 +33,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_array, check_int, check_option
-from .gan import _AdversarialNet, _check_hidden, _init_linear, _mlp
+from .._torch import check_hidden, mlp, reset_parameters
+from .gan import _AdversarialNet
 
 __all__ = ["ConditionalGAN", "ConditionalGenerator", "ConditionalDiscriminator", "ProjectionDiscriminator",
            "CONDITIONINGS", "DISCRIMINATORS"]
@@ -67,7 +68,7 @@ class ConditionalGenerator(nn.Module):
     def __init__(self, latent_dim, n_features, n_classes, hidden=(256, 256), conditioning="onehot", embed_dim=10):
         super().__init__()
         self.code = _LabelCode(n_classes, conditioning, embed_dim)
-        self.net = nn.Sequential(*_mlp([latent_dim + self.code.dim, *hidden, n_features],
+        self.net = nn.Sequential(*mlp([latent_dim + self.code.dim, *hidden, n_features],
                                        lambda: nn.LeakyReLU(0.2)), nn.Tanh())
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -80,7 +81,7 @@ class ConditionalDiscriminator(nn.Module):
     def __init__(self, n_features, n_classes, hidden=(256, 256), conditioning="onehot", embed_dim=10):
         super().__init__()
         self.code = _LabelCode(n_classes, conditioning, embed_dim)
-        self.net = nn.Sequential(*_mlp([n_features + self.code.dim, *hidden, 1], lambda: nn.LeakyReLU(0.2)))
+        self.net = mlp([n_features + self.code.dim, *hidden, 1], lambda: nn.LeakyReLU(0.2))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([x, self.code(y)], dim=1)).squeeze(-1)  # the label enters D too
@@ -96,7 +97,7 @@ class ProjectionDiscriminator(nn.Module):
 
     def __init__(self, n_features, n_classes, hidden=(256, 256)):
         super().__init__()
-        layers = _mlp([n_features, *hidden, 1], lambda: nn.LeakyReLU(0.2))
+        layers = mlp([n_features, *hidden, 1], lambda: nn.LeakyReLU(0.2))
         self.phi = nn.Sequential(*layers[:-1], nn.LeakyReLU(0.2))  # x -> features (B, hidden[-1])
         self.psi = layers[-1]  # features -> unconditional logit
         self.class_vectors = nn.Embedding(n_classes, hidden[-1])  # e_y
@@ -151,7 +152,7 @@ class ConditionalGAN(_AdversarialNet):
                          verbose=verbose)
         self.n_features = check_int(n_features, "n_features", minimum=1)
         self.n_classes = check_int(n_classes, "n_classes", minimum=2)
-        self.hidden = _check_hidden(hidden)
+        self.hidden = check_hidden(hidden)
         self.conditioning = check_option(conditioning, "conditioning", CONDITIONINGS)
         self.embed_dim = check_int(embed_dim, "embed_dim", minimum=1)
         self.discriminator_kind = check_option(discriminator, "discriminator", DISCRIMINATORS)
@@ -164,11 +165,10 @@ class ConditionalGAN(_AdversarialNet):
         self._finish_init()
 
     def _reset_parameters(self, gen: torch.Generator) -> None:
+        reset_parameters(self, gen)
         with torch.no_grad():
             for m in self.modules():
-                if isinstance(m, nn.Linear):
-                    _init_linear(m, gen)
-                elif isinstance(m, nn.Embedding):
+                if isinstance(m, nn.Embedding):
                     m.weight.normal_(0.0, 1.0, generator=gen)
             if isinstance(self.discriminator, ProjectionDiscriminator):  # e_y on the scale of a linear layer's rows
                 e = self.discriminator.class_vectors.weight

@@ -24,7 +24,6 @@ networks' space.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Callable
 
 import numpy as np
@@ -32,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._torch import check_hidden, make_generator, mlp, reset_parameters, resolve_device
 from .._validation import check_array, check_float, check_int, check_n_features, check_option
 
 __all__ = [
@@ -78,7 +78,7 @@ def value_function(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torc
 
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """The discriminator's loss -V(D, G), eq. (gan-d-loss): the binary cross-entropy of
+    """The discriminator's loss -V(D, G), eq. (gan-value): the binary cross-entropy of
     "data" (label 1) against "generated" (label 0).
 
     Examples
@@ -132,75 +132,6 @@ def optimal_discriminator(p_data: Any, p_model: Any) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------
-# Random numbers and devices
-# --------------------------------------------------------------------------------------
-
-def torch_generator(random_state: Any, name: str = "random_state") -> torch.Generator:
-    """Turn ``None``, an int, a ``numpy.random.Generator`` or a ``torch.Generator`` into a CPU ``torch.Generator``.
-
-    Noise is drawn on the CPU from this generator and then moved to the model's device, so
-    one seed gives the same draws on every device.
-    """
-    if isinstance(random_state, torch.Generator):
-        return random_state
-    if random_state is None:
-        seed = int(np.random.default_rng().integers(2**63 - 1))  # fresh OS entropy, no global seeding
-    elif isinstance(random_state, np.random.Generator):
-        seed = int(random_state.integers(2**63 - 1))
-    elif isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if random_state < 0:
-            raise ValueError(f"{name} must be a non-negative int, got {random_state}.")
-        seed = int(random_state)
-    else:
-        raise TypeError(
-            f"{name} must be None, a non-negative int, a numpy.random.Generator or a torch.Generator, "
-            f"got {type(random_state).__name__}; pass e.g. {name}=0."
-        )
-    return torch.Generator().manual_seed(seed)
-
-
-def _resolve_device(device: Any) -> torch.device | None:
-    """``None`` (follow the inputs), ``"auto"`` (CUDA when available, resolved now) or a device."""
-    if device is None:
-        return None
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device must be None, 'auto' or a torch device such as 'cpu', got {device!r}.") from None
-
-
-def _init_linear(layer: nn.Linear, gen: torch.Generator) -> None:
-    """PyTorch's default scale for Linear layers, drawn from ``gen`` (never the global RNG)."""
-    bound = 1.0 / np.sqrt(layer.in_features)
-    with torch.no_grad():
-        layer.weight.uniform_(-bound, bound, generator=gen)
-        if layer.bias is not None:
-            layer.bias.uniform_(-bound, bound, generator=gen)
-
-
-def _mlp(sizes: list[int], activation: Callable[[], nn.Module]) -> list[nn.Module]:
-    layers: list[nn.Module] = []
-    for a, b in zip(sizes[:-2], sizes[1:-1]):
-        layers += [nn.Linear(a, b), activation()]
-    layers.append(nn.Linear(sizes[-2], sizes[-1]))
-    return layers
-
-
-def _check_hidden(hidden: Any, name: str = "hidden") -> tuple[int, ...]:
-    if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
-        hidden = (hidden,)
-    try:
-        hidden = tuple(hidden)
-    except TypeError:
-        raise TypeError(f"{name} must be a tuple of layer widths, e.g. (128, 128), got {hidden!r}.") from None
-    if not hidden:
-        raise ValueError(f"{name} must list at least one hidden layer width, e.g. (128,).")
-    return tuple(check_int(h, f"{name}[{i}]", minimum=1) for i, h in enumerate(hidden))
-
-
-# --------------------------------------------------------------------------------------
 # The two networks of the plain GAN
 # --------------------------------------------------------------------------------------
 
@@ -245,7 +176,7 @@ class MLPGenerator(nn.Module):
     def __init__(self, latent_dim: int, n_features: int, hidden=(128, 128), output: str = "linear"):
         super().__init__()
         self.output = check_option(output, "output", tuple(OUTPUTS))
-        layers = _mlp([latent_dim, *hidden, n_features], nn.ReLU)
+        layers = mlp([latent_dim, *hidden, n_features], nn.ReLU)
         if output == "sigmoid":
             layers.append(nn.Sigmoid())
         elif output == "tanh":
@@ -261,7 +192,7 @@ class MLPDiscriminator(nn.Module):
 
     def __init__(self, n_features: int, hidden=(128, 128)):
         super().__init__()
-        self.net = nn.Sequential(*_mlp([n_features, *hidden, 1], lambda: nn.LeakyReLU(0.2)))
+        self.net = mlp([n_features, *hidden, 1], lambda: nn.LeakyReLU(0.2))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(-1)
@@ -281,6 +212,15 @@ class _AdversarialNet(nn.Module):
 
     conditional = False
 
+    # fit starts a fresh game from random_state (weights and noise), so the saved state carries the seed
+    def get_extra_state(self) -> dict:
+        seed = self.random_state if isinstance(self.random_state, (int, np.integer)) else None
+        return {"random_state": None if seed is None else int(seed)}
+
+    def set_extra_state(self, state: dict) -> None:
+        if state.get("random_state") is not None:
+            self.random_state = state["random_state"]
+
     def __init__(self, *, latent_dim, n_steps, batch_size, lr_d, lr_g, betas, loss, d_steps,
                  random_state, device, verbose):
         super().__init__()
@@ -290,25 +230,25 @@ class _AdversarialNet(nn.Module):
         self.lr_d = check_float(lr_d, "lr_d", minimum=0.0, strict=True)
         self.lr_g = check_float(lr_g, "lr_g", minimum=0.0, strict=True)
         self.betas = check_betas(betas)
-        self.loss = check_option(loss, "loss", LOSSES)
+        self.loss_name = check_option(loss, "loss", LOSSES)  # not self.loss: models name their loss method so
         self.d_steps = check_int(d_steps, "d_steps", minimum=1)
-        torch_generator(random_state)  # validate now, not at fit
+        make_generator(random_state)  # validate now, not at fit
         self.random_state = random_state
-        self._device = _resolve_device(device)
+        self._device = None if device is None else resolve_device(device)  # None: follow the inputs
         self.verbose = bool(verbose)
         self.history_: dict[str, np.ndarray] | None = None
         self._optim: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None
 
     def _finish_init(self) -> None:
         """Draw the initial weights from ``random_state`` and move to the requested device."""
-        self._rng = torch_generator(self.random_state)
+        self._rng = make_generator(self.random_state)
         self._reset_parameters(self._rng)
         if self._device is not None:
             self.to(self._device)
 
     # ---- to be provided by subclasses -------------------------------------------------
-    def _reset_parameters(self, gen: torch.Generator) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _reset_parameters(self, gen: torch.Generator) -> None:
+        reset_parameters(self, gen)  # PyTorch's default scale, drawn from the model's generator
 
     def _prepare(self, X: Any, name: str = "X") -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -340,7 +280,7 @@ class _AdversarialNet(nn.Module):
     def sample_latent(self, n: int, *, random_state: Any = None) -> torch.Tensor:
         """Draw z ~ N(0, I) of shape (n, latent_dim) on the model's device."""
         n = check_int(n, "n", minimum=1)
-        gen = self._rng if random_state is None else torch_generator(random_state)
+        gen = self._rng if random_state is None else make_generator(random_state)
         return torch.randn(n, self.latent_dim, generator=gen).to(self.device)
 
     def _check_labels(self, y: Any, n: int, name: str = "y") -> torch.Tensor:  # overridden by cGAN
@@ -367,7 +307,7 @@ class _AdversarialNet(nn.Module):
             x_fake = self._G(z, y_fake)  # G is fixed during D's step
         real_logits = self._D(x_real, y)  # (B,)
         fake_logits = self._D(x_fake, y_fake)  # (B,)
-        loss = discriminator_loss(real_logits, fake_logits)  # -V(D, G), eq. (gan-d-loss)
+        loss = discriminator_loss(real_logits, fake_logits)  # -V(D, G), eq. (gan-value)
         opt_d.zero_grad(set_to_none=True)
         loss.backward()
         opt_d.step()
@@ -381,7 +321,7 @@ class _AdversarialNet(nn.Module):
         _, opt_g = self._optimizers()
         z = self.sample_latent(n)
         fake_logits = self._D(self._G(z, y), y)  # gradients flow through D into G
-        loss = generator_loss(fake_logits, self.loss)  # eq. (gan-g-minimax) or (gan-g-nonsat)
+        loss = generator_loss(fake_logits, self.loss_name)  # eq. (gan-g-minimax) or (gan-g-nonsat)
         opt_g.zero_grad(set_to_none=True)
         loss.backward()
         opt_g.step()  # only G's parameters move; D's stale gradients are cleared in its next step
@@ -411,7 +351,7 @@ class _AdversarialNet(nn.Module):
         Returns
         -------
         dict
-            ``g_loss``, the generator loss of :func:`generator_loss` for ``self.loss``.
+            ``g_loss``, the generator loss of :func:`generator_loss` for ``self.loss_name``.
         """
         n = self.batch_size if n is None else check_int(n, "n", minimum=1)
         labels = None
@@ -431,7 +371,7 @@ class _AdversarialNet(nn.Module):
             raise TypeError(f"callback must be a callable callback(model, step), got {type(callback).__name__}.")
         callback_every = check_int(callback_every, "callback_every", minimum=1)
         # a fresh game: weights and the noise stream both come from random_state
-        self._rng = torch_generator(self.random_state)
+        self._rng = make_generator(self.random_state)
         self._reset_parameters(self._rng)
         self._optim = None
         n = x.shape[0]
@@ -484,7 +424,7 @@ class _AdversarialNet(nn.Module):
     @torch.no_grad()
     def _sample(self, n: int, labels: Any, random_state: Any, return_latent: bool):
         n = check_int(n, "n", minimum=1)
-        gen = self._rng if random_state is None else torch_generator(random_state)
+        gen = self._rng if random_state is None else make_generator(random_state)
         z = torch.randn(n, self.latent_dim, generator=gen).to(self.device)
         y = None
         if self.conditional:
@@ -572,16 +512,11 @@ class GAN(_AdversarialNet):
                          betas=betas, loss=loss, d_steps=d_steps, random_state=random_state, device=device,
                          verbose=verbose)
         self.n_features = check_int(n_features, "n_features", minimum=1)
-        self.hidden = _check_hidden(hidden)
-        self.output = check_option(output, "output", tuple(OUTPUTS))
-        self.generator = MLPGenerator(self.latent_dim, self.n_features, self.hidden, self.output)
+        self.hidden = check_hidden(hidden)
+        self.generator = MLPGenerator(self.latent_dim, self.n_features, self.hidden, output)  # checks output
+        self.output = self.generator.output
         self.discriminator = MLPDiscriminator(self.n_features, self.hidden)
         self._finish_init()
-
-    def _reset_parameters(self, gen: torch.Generator) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                _init_linear(m, gen)
 
     def _prepare(self, X: Any, name: str = "X") -> torch.Tensor:
         arr = check_array(X, name, dtype=np.float32)  # (N, n_features), finite

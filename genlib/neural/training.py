@@ -1,4 +1,4 @@
-"""The generic training loop of the neural models, and the small torch helpers they share.
+"""The generic training loop of the neural models.
 
 :func:`train` is the loop every chapter writes once by hand::
 
@@ -12,222 +12,23 @@
 and then calls through ``model.fit``. It works with any ``torch.nn.Module`` that has a
 ``loss(batch) -> scalar tensor`` method (or with an explicit ``loss=`` callable).
 
-The helpers below keep the torch conventions of the course in one place:
-
-- :func:`resolve_device` turns ``device="auto"`` into one ``torch.device``, once;
-- :func:`make_generator` turns ``random_state`` into one ``torch.Generator``;
-- :func:`randn` / :func:`rand` draw noise from that generator on any device, so the same
-  seed gives the same numbers and no global random state is touched;
-- :func:`as_tensor` validates a data matrix (NumPy array, list or tensor) and returns a
-  float tensor on the right device, with errors that name the argument.
+Devices, generators, noise and input checks are genlib's torch conventions
+(:mod:`genlib._torch`); the names the chapters import from here are re-exported.
 """
 
 from __future__ import annotations
 
-import numbers
 import time
 from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
 
-from .._validation import check_array, check_int, check_float, check_random_state
+from .._torch import as_tensor, make_generator, on_model_device, rand, randn, reset_parameters, resolve_device
+from .._validation import check_int, check_float
 
-__all__ = ["train", "resolve_device", "make_generator", "randn", "rand", "as_tensor", "reset_parameters"]
-
-
-# --------------------------------------------------------------------------- helpers
-def resolve_device(device: Any = "auto", data: Any = None) -> torch.device:
-    """Return the ``torch.device`` to train on.
-
-    ``"auto"`` means: the device of ``data`` when it is a tensor, else CUDA when available,
-    else the CPU. Any string or ``torch.device`` torch understands is accepted as is.
-
-    Examples
-    --------
-    >>> resolve_device("cpu")
-    device(type='cpu')
-    >>> resolve_device("auto", torch.zeros(2)).type
-    'cpu'
-    """
-    if isinstance(device, torch.device):
-        return device
-    if not isinstance(device, str):
-        raise TypeError(
-            f"device must be 'auto', a string such as 'cpu' or 'cuda:0', or a torch.device, "
-            f"got {type(device).__name__} ({device!r})."
-        )
-    if device == "auto":
-        if isinstance(data, torch.Tensor):
-            return data.device
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, ValueError) as exc:
-        raise ValueError(f"device {device!r} is not a torch device ({exc}); pass 'auto', 'cpu' or 'cuda'.") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} was asked for but CUDA is not available here; pass device='auto' or 'cpu'.")
-    return resolved
-
-
-def make_generator(random_state: Any = None, name: str = "random_state") -> torch.Generator:
-    """Turn ``random_state`` into a CPU ``torch.Generator``.
-
-    ``None`` gives a generator seeded from fresh entropy; an int seeds it; a
-    ``torch.Generator`` is returned as is (so a model can keep drawing from it); a
-    ``numpy.random.Generator`` seeds a new torch generator from one of its draws.
-
-    Examples
-    --------
-    >>> g1, g2 = make_generator(0), make_generator(0)
-    >>> bool(torch.equal(torch.randn(3, generator=g1), torch.randn(3, generator=g2)))
-    True
-    """
-    if isinstance(random_state, torch.Generator):
-        return random_state
-    g = torch.Generator()
-    if random_state is None:
-        g.seed()
-        return g
-    if isinstance(random_state, np.random.Generator):
-        g.manual_seed(int(random_state.integers(0, 2**63 - 1)))
-        return g
-    rng = check_random_state(random_state, name)  # validates ints and SeedSequences, refuses junk
-    if isinstance(random_state, numbers.Integral):
-        g.manual_seed(int(random_state))
-    else:
-        g.manual_seed(int(rng.integers(0, 2**63 - 1)))
-    return g
-
-
-def _device_generator(generator: torch.Generator, device: torch.device) -> torch.Generator:
-    """A generator on ``device`` seeded from ``generator`` (the CPU one is used directly)."""
-    if device.type == "cpu":
-        return generator
-    g = torch.Generator(device=device)
-    g.manual_seed(int(torch.randint(0, 2**62, (1,), generator=generator)))
-    return g
-
-
-def randn(*shape: int, generator: torch.Generator, device: Any = "cpu", dtype=torch.float32) -> torch.Tensor:
-    """Standard normal noise of ``shape`` drawn from ``generator``, created on ``device``."""
-    device = torch.device(device)
-    return torch.randn(shape, generator=_device_generator(generator, device), device=device, dtype=dtype)
-
-
-def rand(*shape: int, generator: torch.Generator, device: Any = "cpu", dtype=torch.float32) -> torch.Tensor:
-    """Uniform [0, 1) noise of ``shape`` drawn from ``generator``, created on ``device``."""
-    device = torch.device(device)
-    return torch.rand(shape, generator=_device_generator(generator, device), device=device, dtype=dtype)
-
-
-def as_tensor(
-    X: Any,
-    name: str = "X",
-    *,
-    n_features: int | None = None,
-    device: Any = None,
-    dtype: torch.dtype = torch.float32,
-    value_range: tuple[float, float] | None = None,
-    range_hint: str = "",
-) -> torch.Tensor:
-    """Validate a data matrix and return it as a float tensor of shape (n_samples, n_features).
-
-    Tensors stay on their device (the device comes from the inputs) unless ``device`` is
-    given; NumPy arrays and lists go through :func:`genlib._validation.check_array`.
-
-    Parameters
-    ----------
-    X : array-like or torch.Tensor, shape (n_samples, n_features)
-    name : str
-        The argument's name, used in error messages.
-    n_features : int, optional
-        Required number of columns.
-    device : str or torch.device, optional
-        Where the result lives; default: ``X``'s device for tensors, the CPU otherwise.
-    value_range : (low, high), optional
-        Refuse values outside ``[low, high]`` (e.g. ``(0, 1)`` for a Bernoulli likelihood).
-    range_hint : str
-        Appended to the out-of-range error: how to fix it.
-
-    Examples
-    --------
-    >>> as_tensor([[0.0, 1.0]]).shape
-    torch.Size([1, 2])
-    >>> as_tensor([[0.0, 2.0]], value_range=(0, 1))
-    Traceback (most recent call last):
-    ...
-    ValueError: X must lie in [0, 1], got values in [0, 2].
-    """
-    if isinstance(X, torch.Tensor):
-        if X.ndim != 2:
-            raise ValueError(
-                f"{name} must be 2-D (n_samples, n_features), got a {X.ndim}-D tensor of shape {tuple(X.shape)}; "
-                f"flatten images with {name}.reshape(len({name}), -1)."
-            )
-        if X.shape[0] < 1 or X.numel() == 0:
-            raise ValueError(f"{name} needs at least one sample and one feature, got shape {tuple(X.shape)}.")
-        if X.dtype.is_complex:
-            raise TypeError(f"{name} must be real, got complex dtype {X.dtype}.")
-        T = X.detach().to(dtype=dtype, device=device if device is not None else X.device)
-        finite = torch.isfinite(T)
-        if not bool(finite.all()):
-            raise ValueError(
-                f"{name} contains {int((~finite).sum())} NaN or infinite value(s); drop or impute them before calling this."
-            )
-    else:
-        arr = check_array(X, name, ndim=2)
-        T = torch.as_tensor(arr, dtype=dtype, device=device if device is not None else "cpu")
-    if n_features is not None and T.shape[1] != n_features:
-        raise ValueError(
-            f"{name} has {T.shape[1]} feature(s) but the model expects {n_features}; "
-            f"pass data with {n_features} columns (flattened images), as the model was built for."
-        )
-    if value_range is not None:
-        lo, hi = float(T.min()), float(T.max())
-        if lo < value_range[0] or hi > value_range[1]:
-            raise ValueError(
-                f"{name} must lie in [{value_range[0]:g}, {value_range[1]:g}], got values in [{lo:.4g}, {hi:.4g}]"
-                + (f"; {range_hint}" if range_hint else "") + "."
-            )
-    return T
-
-
-def on_model_device(T: torch.Tensor, X: Any, device: torch.device, name: str = "X") -> torch.Tensor:
-    """Put checked data ``T`` (made from ``X``) on the model's ``device``.
-
-    Arrays and lists are moved there; a tensor the caller placed elsewhere is refused
-    rather than copied silently (a GPU model fed CPU batches would be slow unnoticed).
-    """
-    if not isinstance(X, torch.Tensor):
-        return T.to(device)
-    if T.device != device:
-        raise ValueError(
-            f"{name} is on {T.device} but the model is on {device}; move one of them, e.g. model.to({name}.device)."
-        )
-    return T
-
-
-@torch.no_grad()
-def reset_parameters(module: torch.nn.Module, generator: torch.Generator) -> torch.nn.Module:
-    """Re-initialise every ``Linear``/``Conv`` layer of ``module`` from ``generator``.
-
-    PyTorch's default initialisation (uniform in ±1/sqrt(fan_in) for the bias, Kaiming-uniform
-    for the weight) is reproduced, but drawn from the model's own generator, so that
-    ``random_state`` alone decides the initial weights and no global seed is needed.
-    """
-    for layer in module.modules():
-        if isinstance(layer, (torch.nn.Linear, torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
-            w = layer.weight
-            if isinstance(layer, torch.nn.ConvTranspose2d):
-                fan_in = w.shape[0] * w[0, 0].numel()
-            else:
-                fan_in = w[0].numel()
-            bound = 1.0 / np.sqrt(fan_in)  # kaiming_uniform(a=sqrt(5)) gives exactly this bound
-            w.copy_((torch.rand(w.shape, generator=generator) * 2 - 1) * bound)
-            if layer.bias is not None:
-                layer.bias.copy_((torch.rand(layer.bias.shape, generator=generator) * 2 - 1) * bound)
-    return module
+__all__ = ["train", "resolve_device", "make_generator", "randn", "rand", "as_tensor", "on_model_device",
+           "reset_parameters"]  # all but train re-exported from genlib._torch
 
 
 # --------------------------------------------------------------------------- the loop

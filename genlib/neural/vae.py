@@ -38,8 +38,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._validation import check_float, check_int, check_option
-from .autoencoder import ACTIVATIONS, _check_hidden, mlp
-from .training import as_tensor, make_generator, on_model_device, rand, randn, reset_parameters, train
+from .._torch import ACTIVATIONS, Resumable, as_tensor, check_hidden, make_generator, mlp, on_model_device, rand, randn, reset_parameters
+from .training import train
 
 __all__ = ["VAE", "gaussian_kl", "log_normal", "log_standard_normal", "log_bernoulli"]
 
@@ -85,7 +85,7 @@ def log_bernoulli(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------- the model
-class VAE(nn.Module):
+class VAE(Resumable, nn.Module):
     """Variational autoencoder with a Gaussian encoder and a Bernoulli or Gaussian decoder.
 
     Parameters
@@ -135,13 +135,15 @@ class VAE(nn.Module):
     torch.Size([4, 64])
     """
 
+    _resume_attributes = ()  # the generator is saved with the weights (genlib._torch.Resumable)
+
     def __init__(self, n_input: int, n_latent: int = 2, *, hidden: Sequence[int] = (200, 200),
                  activation: str = "tanh", likelihood: str = "bernoulli", sigma: Any = "learned",
                  beta: float = 1.0, objective: str = "elbo", n_samples: int = 1, random_state: Any = None):
         super().__init__()
         self.n_input = check_int(n_input, "n_input", minimum=1)
         self.n_latent = check_int(n_latent, "n_latent", minimum=1)
-        self.hidden = _check_hidden(hidden)
+        self.hidden = check_hidden(hidden, allow_empty=True)
         self.activation = check_option(activation, "activation", tuple(ACTIVATIONS))
         self.likelihood = check_option(likelihood, "likelihood", ("bernoulli", "gaussian"))
         self.beta = beta

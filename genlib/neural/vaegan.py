@@ -55,7 +55,8 @@ import torch
 from torch.nn import functional as F
 
 from .._validation import check_array, check_float, check_int
-from .gan import MLPDiscriminator, _check_hidden as _check_disc_hidden, check_betas, generator_loss
+from .._torch import check_hidden
+from .gan import MLPDiscriminator, check_betas, generator_loss
 from .training import randn, reset_parameters
 from .vae import VAE, gaussian_kl
 
@@ -203,7 +204,7 @@ class VAEGAN(VAE):
                  lr_d: float | None = None, betas: tuple[float, float] = (0.5, 0.999), random_state: Any = None):
         super().__init__(n_input, n_latent, hidden=hidden, activation=activation, likelihood=likelihood,
                          sigma=sigma, beta=beta, objective="elbo", n_samples=1, random_state=random_state)
-        self.disc_hidden = _check_disc_hidden(disc_hidden, "disc_hidden")
+        self.disc_hidden = check_hidden(disc_hidden, "disc_hidden")
         n_layers = len(self.disc_hidden)
         self.feature_layer = n_layers if feature_layer is None else check_int(
             feature_layer, "feature_layer", minimum=1, maximum=n_layers)
