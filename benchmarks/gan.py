@@ -168,9 +168,9 @@ def main() -> None:
         try:
             from genlib.neural import VAE
 
-            model = VAE(784, n_latent=20, hidden=(400,), random_state=0)
+            model = VAE(784, latent_dim=20, hidden=(400,), random_state=0)
             t0 = time.perf_counter()
-            model.fit(X_gpu, epochs=budget["vae_epochs"], batch_size=budget["batch_size"], lr=1e-3)
+            model.fit(X_gpu, n_epochs=budget["vae_epochs"], batch_size=budget["batch_size"], lr=1e-3)
             seconds = time.perf_counter() - t0
             row = sample_quality(clf, real_feats, batched_samples(model, n_eval, device, mean=True))
             extra = {"budget": {"device": str(device), "preset": budget["preset"], "threads": torch.get_num_threads(),

@@ -104,7 +104,7 @@ class PlainVAE(nn.Module):
 
 
 def one_epoch_genlib(model, x, batch_size, device):
-    model.fit(x, epochs=1, batch_size=batch_size, optimizer=adam, device=device, transform=dynamic_binarisation)
+    model.fit(x, n_epochs=1, batch_size=batch_size, optimizer=adam, device=device, transform=dynamic_binarisation)
 
 
 def one_epoch_plain(model, x, batch_size, opt):
@@ -132,7 +132,7 @@ def main() -> None:
         torch.manual_seed(0)  # the script (not the library) may seed globals
         model = make_model(name)
         t0 = time.perf_counter()
-        model.fit(train_x, epochs=n_epochs, batch_size=args.batch_size, optimizer=adam, scheduler=lr_of_epoch,
+        model.fit(train_x, n_epochs=n_epochs, batch_size=args.batch_size, optimizer=adam, scheduler=lr_of_epoch,
                   device=device, transform=dynamic_binarisation, verbose=not quick)
         minutes = (time.perf_counter() - t0) / 60
         t0 = time.perf_counter()

@@ -38,6 +38,7 @@ __all__ = [
     "randn",
     "rand",
     "bernoulli",
+    "log_bernoulli",
     "as_tensor",
     "on_model_device",
     "mlp",
@@ -198,6 +199,16 @@ def rand(*shape: int, generator: torch.Generator, device: Any = "cpu", dtype=tor
 def bernoulli(p: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """Draw 0/1 with probabilities ``p`` (same shape, dtype and device)."""
     return (torch.rand(p.shape, generator=generator, device=p.device, dtype=p.dtype) < p).to(p.dtype)
+
+
+def log_bernoulli(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """:math:`\\sum_j x_j \\log p_j + (1 - x_j) \\log(1 - p_j)` with :math:`p = \\mathrm{sigmoid}(\\text{logits})`.
+
+    The negative of the seminar's cross-entropy reconstruction error, computed stably
+    from the logits as :math:`x \\cdot \\text{logits} - \\operatorname{softplus}(\\text{logits})`.
+    Broadcasts; sums over the last axis.
+    """
+    return (x * logits - nn.functional.softplus(logits)).sum(dim=-1)
 
 
 # --------------------------------------------------------------------------- data

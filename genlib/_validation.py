@@ -363,3 +363,42 @@ def check_stochastic(P: Any, name: str, *, ndim: int = 2, atol: float = 1e-8) ->
             f"normalise it with {name} / {name}.sum(axis=-1, keepdims=True)."
         )
     return arr
+
+
+def renamed_arguments(**old_to_new: str):
+    """Decorator: keyword arguments renamed in this release keep working for one release, with a warning.
+
+    ``@renamed_arguments(n_visible="n_features")`` lets ``f(n_visible=3)`` call ``f(n_features=3)``
+    and warn (``DeprecationWarning``) that the old name goes in the next release; passing both
+    names is an error.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> @renamed_arguments(epochs="n_epochs")
+    ... def fit(*, n_epochs=1):
+    ...     return n_epochs
+    >>> with warnings.catch_warnings(record=True):
+    ...     warnings.simplefilter("always")
+    ...     fit(epochs=3)
+    3
+    """
+    import functools
+    import warnings
+
+    def wrap(func):
+        @functools.wraps(func)
+        def inner(*args, **kwargs):
+            for old, new in old_to_new.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{func.__qualname__}() got both {old}= and {new}=; {old} is the old name "
+                                        f"of {new}: pass {new} alone.")
+                    warnings.warn(f"{func.__qualname__}(): {old}= is renamed {new}= (one name across genlib); "
+                                  f"the old name goes in the next release.", DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return inner
+
+    return wrap

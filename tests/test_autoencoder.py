@@ -51,7 +51,7 @@ def test_linear_autoencoder_finds_the_principal_subspace():
     W = rng.normal(size=(6, 2)) * [3.0, 2.0]
     X = rng.normal(size=(300, 2)) @ W.T + 0.3 * rng.normal(size=(300, 6)) + 1.0
     ae = Autoencoder(6, 2, hidden=(), loss="mse", random_state=0)
-    ae.fit(X, epochs=400, batch_size=300, lr=0.05)
+    ae.fit(X, n_epochs=400, batch_size=300, lr=0.05)
     err_ae = ae.reconstruction_loss(X).mean().item()
     pca = PCA(2).fit(X)
     err_pca = ((pca.inverse_transform(pca.transform(X)) - X) ** 2).sum(axis=1).mean()
@@ -66,7 +66,7 @@ def test_training_lowers_the_loss_and_fits_the_code_gaussian(digits):
     X = digits[0]
     ae = Autoencoder(64, 2, hidden=(32,), random_state=0)
     before = ae.loss(X).item()
-    out = ae.fit(X, epochs=5)
+    out = ae.fit(X, n_epochs=5)
     assert out is ae and ae.loss(X).item() < before
     assert len(ae.history_["loss"]) == 5
     z = ae.encode(X).detach().numpy().astype(float)
@@ -76,7 +76,7 @@ def test_training_lowers_the_loss_and_fits_the_code_gaussian(digits):
 
 
 def test_sample_draws_from_the_code_gaussian(digits):
-    ae = Autoencoder(64, 2, hidden=(32,), random_state=0).fit(digits[0], epochs=2)
+    ae = Autoencoder(64, 2, hidden=(32,), random_state=0).fit(digits[0], n_epochs=2)
     x, z = ae.sample(4000, random_state=0, return_latent=True)
     assert x.shape == (4000, 64) and z.shape == (4000, 2)
     torch.testing.assert_close(x, ae.decode(z))
@@ -92,8 +92,8 @@ def test_is_not_a_density_model():
 
 
 def test_same_seed_same_fit_and_state_dict_round_trip(digits):
-    a = Autoencoder(64, 2, hidden=(16,), architecture="mlp", random_state=7).fit(digits[0], epochs=2)
-    b = Autoencoder(64, 2, hidden=(16,), architecture="mlp", random_state=7).fit(digits[0], epochs=2)
+    a = Autoencoder(64, 2, hidden=(16,), architecture="mlp", random_state=7).fit(digits[0], n_epochs=2)
+    b = Autoencoder(64, 2, hidden=(16,), architecture="mlp", random_state=7).fit(digits[0], n_epochs=2)
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)
     buffer = io.BytesIO()
@@ -108,7 +108,7 @@ def test_same_seed_same_fit_and_state_dict_round_trip(digits):
 def test_conv_autoencoder_trains(digits):
     ae = Autoencoder(64, 4, architecture="conv", channels=(4, 8), random_state=0)
     before = ae.loss(digits[0]).item()
-    ae.fit(digits[0], epochs=3)
+    ae.fit(digits[0], n_epochs=3)
     assert ae.loss(digits[0]).item() < before
 
 
@@ -133,7 +133,7 @@ def test_bad_input_is_refused(digits):
         Autoencoder(64, 2, architecture="rnn")
     with pytest.raises(ValueError, match="loss"):
         Autoencoder(64, 2, loss="l1")
-    with pytest.raises(TypeError, match="n_latent"):
+    with pytest.raises(TypeError, match="latent_dim"):
         Autoencoder(64, 2.0)
     with pytest.raises(ValueError, match="n must be"):
         ae.sample(0)

@@ -214,7 +214,7 @@ def test_bad_input():
         BoltzmannMachine(3, method="sgd")
     with pytest.raises(ValueError, match="n_hidden"):
         BoltzmannMachine(3, -1)
-    with pytest.raises(TypeError, match="n_visible"):
+    with pytest.raises(TypeError, match="n_features"):
         BoltzmannMachine(3.5)
     with pytest.raises(ValueError, match="n_steps"):
         bm.sample(3, n_steps=0)

@@ -157,7 +157,7 @@ def test_sample_and_transform():
     s = dbm.sample(10, n_steps=10, random_state=1)
     assert s.shape == (10, 16) and set(np.unique(s.numpy())) <= {0.0, 1.0}
     assert torch.equal(s, dbm.sample(10, n_steps=10, random_state=1))
-    v, hs = dbm.sample(5, n_steps=3, init=V[:5], return_latent=True, return_mean=True, random_state=0)
+    v, hs = dbm.sample(5, n_steps=3, init=V[:5], return_latent=True, mean=True, random_state=0)
     assert [h.shape[1] for h in hs] == [8, 4] and float(v.max()) <= 1
     mus = dbm.transform(V, layer=None)
     assert [m.shape for m in mus] == [(60, 8), (60, 4)]

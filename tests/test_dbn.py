@@ -131,7 +131,7 @@ def test_sample_transform_and_classifier():
     s = dbn.sample(30, n_steps=20, random_state=1)
     assert s.shape == (30, 16) and set(np.unique(s.numpy())) <= {0.0, 1.0}
     assert torch.equal(s, dbn.sample(30, n_steps=20, random_state=1))
-    p = dbn.sample(5, n_steps=5, return_mean=True, init=V[:5], random_state=0)
+    p = dbn.sample(5, n_steps=5, mean=True, init=V[:5], random_state=0)
     assert p.shape == (5, 16) and float(p.min()) >= 0 and float(p.max()) <= 1
     feats = dbn.transform(V, layer=None)
     assert [f.shape[1] for f in feats] == [12, 8]

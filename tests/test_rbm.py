@@ -27,7 +27,7 @@ def _np(rbm):
 def _joint(rbm):
     """All (v, h) pairs and exp(-E) written directly from E(v, h) = -b'v - c'h - h'Wv."""
     W, b, c = _np(rbm)
-    V = np.array(list(itertools.product([0, 1], repeat=rbm.n_visible)), dtype=float)
+    V = np.array(list(itertools.product([0, 1], repeat=rbm.n_features)), dtype=float)
     H = np.array(list(itertools.product([0, 1], repeat=rbm.n_hidden)), dtype=float)
     negE = V @ b[:, None] + (H @ c)[None, :] + V @ W.T @ H.T     # (2**D, 2**H)
     return V, H, negE
@@ -204,7 +204,7 @@ def test_sampling_reproducible_new_draws_and_init():
     assert not torch.equal(rbm.sample(50, n_steps=5), rbm.sample(50, n_steps=5))
     v, h = rbm.sample(4, n_steps=3, init=X[:4], return_latent=True)
     assert v.shape == (4, 9) and h.shape == (4, 4)
-    m = rbm.sample(4, n_steps=3, return_mean=True)
+    m = rbm.sample(4, n_steps=3, mean=True)
     assert torch.all((m > 0) & (m < 1))
     assert rbm.reconstruct(X[:3]).shape == (3, 9)
 

@@ -41,7 +41,7 @@ def _data(n=40, d=3, seed=0):
 def test_full_batch_sgd_converges_to_the_data_mean():
     X = _data()
     model = Mean()
-    history = train(model, X, epochs=300, optimizer="sgd", lr=0.2, batch_size=len(X), device="cpu")
+    history = train(model, X, n_epochs=300, optimizer="sgd", lr=0.2, batch_size=len(X), device="cpu")
     np.testing.assert_allclose(model.theta.detach().numpy(), X.mean(axis=0), atol=1e-6)
     # at the optimum the loss is the total variance (1/N normalisation)
     assert history["loss"][-1] == pytest.approx(X.var(axis=0).sum(), rel=1e-6)
@@ -50,7 +50,7 @@ def test_full_batch_sgd_converges_to_the_data_mean():
 def test_train_equals_a_hand_written_loop():
     X = _data(n=37)
     a, b = Mean(), Mean()
-    train(a, X, epochs=3, optimizer="sgd", lr=0.05, batch_size=8, device="cpu", random_state=4)
+    train(a, X, n_epochs=3, optimizer="sgd", lr=0.05, batch_size=8, device="cpu", random_state=4)
     # the reference: the loop of the chapter, with the same batch order
     g = torch.Generator().manual_seed(4)
     opt = torch.optim.SGD(b.parameters(), lr=0.05)
@@ -70,7 +70,7 @@ def test_same_seed_same_result_and_history_layout():
     runs = []
     for _ in range(2):
         m = Mean()
-        h = train(m, X, epochs=4, batch_size=7, random_state=1, valid=X[:5], device="cpu")
+        h = train(m, X, n_epochs=4, batch_size=7, random_state=1, valid=X[:5], device="cpu")
         runs.append((m.theta.detach().clone(), h))
     torch.testing.assert_close(runs[0][0], runs[1][0])
     h = runs[0][1]
@@ -85,18 +85,18 @@ def test_iterable_of_tuple_batches_is_unpacked():
     y = x @ torch.tensor([2.0, -1.0]) + 0.5
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16)
     model = Regression()
-    train(model, loader, epochs=200, lr=0.05, device="cpu")
+    train(model, loader, n_epochs=200, lr=0.05, device="cpu")
     torch.testing.assert_close(model.lin.weight.detach()[0], torch.tensor([2.0, -1.0]), atol=1e-2, rtol=0)
 
 
 def test_optimizer_forms():
     X = _data()
     for opt in ("adam", "sgd", functools.partial(torch.optim.SGD, lr=0.1)):
-        assert len(train(Mean(), X, epochs=2, optimizer=opt, device="cpu")["loss"]) == 2
+        assert len(train(Mean(), X, n_epochs=2, optimizer=opt, device="cpu")["loss"]) == 2
     m = Mean()
-    assert train(m, X, epochs=1, optimizer=torch.optim.Adam(m.parameters()), device="cpu")["loss"]
+    assert train(m, X, n_epochs=1, optimizer=torch.optim.Adam(m.parameters()), device="cpu")["loss"]
     with pytest.raises(TypeError, match="optimizer"):
-        train(Mean(), X, epochs=1, optimizer=3)
+        train(Mean(), X, n_epochs=1, optimizer=3)
 
 
 def test_scheduler_and_transform_are_applied():
@@ -109,7 +109,7 @@ def test_scheduler_and_transform_are_applied():
 
     m = Mean()
     opt = torch.optim.SGD(m.parameters(), lr=1.0)
-    train(m, X, epochs=3, optimizer=opt, scheduler=lambda epoch: 0.1 * (epoch + 1), transform=transform,
+    train(m, X, n_epochs=3, optimizer=opt, scheduler=lambda epoch: 0.1 * (epoch + 1), transform=transform,
           batch_size=len(X), device="cpu")
     assert seen == [len(X)] * 3
     assert opt.param_groups[0]["lr"] == pytest.approx(0.3)
@@ -118,20 +118,20 @@ def test_scheduler_and_transform_are_applied():
 
 def test_global_random_state_is_untouched():
     torch_state, np_state = torch.get_rng_state(), np.random.get_state()
-    train(Mean(), _data(), epochs=2, random_state=0, device="cpu")
+    train(Mean(), _data(), n_epochs=2, random_state=0, device="cpu")
     assert torch.equal(torch_state, torch.get_rng_state())
     assert np.array_equal(np_state[1], np.random.get_state()[1])
 
 
 def test_verbose_shows_a_progress_bar(capsys):
-    train(Mean(), _data(), epochs=2, verbose=True, device="cpu")
+    train(Mean(), _data(), n_epochs=2, verbose=True, device="cpu")
     assert "training Mean" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     "kwargs, exc, words",
     [
-        (dict(epochs=0), ValueError, "epochs"),
+        (dict(n_epochs=0), ValueError, "epochs"),
         (dict(batch_size=2.5), TypeError, "batch_size"),
         (dict(lr=-1.0), ValueError, "lr"),
         (dict(device="tpu"), ValueError, "device"),
@@ -165,7 +165,7 @@ def test_diverging_loss_is_reported():
             return super().loss(x) * float("inf")
 
     with pytest.raises(FloatingPointError, match="lower the learning rate"):
-        train(Diverge(), _data(), epochs=1, device="cpu")
+        train(Diverge(), _data(), n_epochs=1, device="cpu")
 
 
 def test_helpers():

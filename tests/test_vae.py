@@ -24,7 +24,7 @@ def binary_digits():
 
 @pytest.fixture(scope="module")
 def trained(binary_digits):
-    return VAE(64, 4, hidden=(64,), random_state=0).fit(binary_digits, epochs=30)
+    return VAE(64, 4, hidden=(64,), random_state=0).fit(binary_digits, n_epochs=30)
 
 
 def _diag_normal(mu, logvar):
@@ -114,7 +114,7 @@ def test_linear_gaussian_vae_iwae_approaches_the_exact_ppca_likelihood():
     W = rng.normal(size=(5, 2))
     X = rng.normal(size=(400, 2)) @ W.T + 0.5 * rng.normal(size=(400, 5)) + 1.0
     vae = VAE(5, 2, hidden=(), likelihood="gaussian", random_state=0).double()  # linear maps: PPCA
-    vae.fit(X, epochs=300, batch_size=400, lr=0.03)
+    vae.fit(X, n_epochs=300, batch_size=400, lr=0.03)
     # exact log p(x) = log N(x | b, W W^T + sigma^2 I) of the decoder's linear-Gaussian model
     lin = vae.decoder[0]
     C = lin.weight @ lin.weight.T + vae.sigma ** 2 * torch.eye(5, dtype=torch.float64)
@@ -160,7 +160,7 @@ def test_iwae_objective_trains(binary_digits):
     before = vae.iwae_bound(x, 5, random_state=0).mean().item()
     vae._generator = make_generator(1)
     torch.testing.assert_close(vae.loss(x), -vae.iwae_bound(x, 5, random_state=1).mean())
-    vae.fit(x, epochs=3)
+    vae.fit(x, n_epochs=3)
     assert vae.iwae_bound(x, 5, random_state=0).mean().item() > before
 
 
@@ -192,8 +192,8 @@ def test_is_not_a_density_model():
 @pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
 def test_same_seed_same_fit_and_state_dict_round_trip(likelihood, binary_digits):
     x = binary_digits[:100]
-    a = VAE(64, 2, hidden=(16,), likelihood=likelihood, random_state=3).fit(x, epochs=2)
-    b = VAE(64, 2, hidden=(16,), likelihood=likelihood, random_state=3).fit(x, epochs=2)
+    a = VAE(64, 2, hidden=(16,), likelihood=likelihood, random_state=3).fit(x, n_epochs=2)
+    b = VAE(64, 2, hidden=(16,), likelihood=likelihood, random_state=3).fit(x, n_epochs=2)
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)
     buffer = io.BytesIO()

@@ -140,7 +140,7 @@ def test_step_moves_each_network_along_its_own_loss(digits):
 
 # --------------------------------------------------------------------------- API
 def test_shapes_and_sampling(digits):
-    model = _small().fit(digits[0][:200], epochs=2)
+    model = _small().fit(digits[0][:200], n_epochs=2)
     X = digits[1][:5]
     mu, logvar = model.encode(X)
     assert mu.shape == logvar.shape == (5, 3)
@@ -164,11 +164,11 @@ def test_shapes_and_sampling(digits):
 
 
 def test_same_seed_same_fit_and_state_dict_round_trip(digits):
-    a = _small(random_state=3).fit(digits[0][:200], epochs=2, batch_size=50)
-    b = _small(random_state=3).fit(digits[0][:200], epochs=2, batch_size=50)
+    a = _small(random_state=3).fit(digits[0][:200], n_epochs=2, batch_size=50)
+    b = _small(random_state=3).fit(digits[0][:200], n_epochs=2, batch_size=50)
     torch.testing.assert_close(a.sample(5, random_state=1), b.sample(5, random_state=1))
     np.testing.assert_array_equal(a.history_["d_loss"], b.history_["d_loss"])
-    c = _small(random_state=4).fit(digits[0][:200], epochs=2, batch_size=50)
+    c = _small(random_state=4).fit(digits[0][:200], n_epochs=2, batch_size=50)
     assert not torch.equal(a.sample(5, random_state=1), c.sample(5, random_state=1))
     buffer = io.BytesIO()
     torch.save(a.state_dict(), buffer)
@@ -198,7 +198,7 @@ def test_bad_input_is_refused(digits):
     with pytest.raises(ValueError, match="betas"):
         _small(betas=0.5)
     with pytest.raises(TypeError, match="callback"):
-        model.fit(digits[0][:50], epochs=1, callback=3)
+        model.fit(digits[0][:50], n_epochs=1, callback=3)
 
 
 # --------------------------------------------------------------------------- what the hybrid buys
@@ -209,7 +209,7 @@ def test_the_adversarial_term_gives_sharper_samples_closer_to_the_data(digits):
     trained without the adversarial and feature terms (exactly the VAE's gradient)."""
     train, test = digits
     kwargs = dict(hidden=(128,), disc_hidden=(128,), random_state=0)
-    fit = dict(epochs=12, batch_size=64, lr=2e-3)
+    fit = dict(n_epochs=12, batch_size=64, lr=2e-3)
     vae = VAEGAN(64, 8, adversarial_weight=0.0, feature_weight=0.0, **kwargs).fit(train, **fit)
     hybrid = VAEGAN(64, 8, **kwargs).fit(train, **fit)
     s_vae, s_hyb = (m.sample(1000, random_state=0).numpy() for m in (vae, hybrid))

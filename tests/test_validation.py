@@ -198,3 +198,38 @@ def test_check_stochastic():
         v.check_stochastic([[0.5, 0.5], [0.2, 0.9]], "transmat")
     with pytest.raises(ValueError, match="negative"):
         v.check_stochastic([[1.5, -0.5]], "transmat")
+
+
+# ---- one vocabulary: the names renamed in this release warn for one release ---------------------------------
+
+@pytest.mark.parametrize("build, old, new", [
+    (lambda **kw: __import__("genlib.energy", fromlist=["x"]).BernoulliRBM(n_hidden=3, **kw), "n_visible", "n_features"),
+    (lambda **kw: __import__("genlib.neural", fromlist=["x"]).VAE(**kw), "n_input", "n_features"),
+    (lambda **kw: __import__("genlib.neural", fromlist=["x"]).Autoencoder(4, **kw), "n_latent", "latent_dim"),
+    (lambda **kw: __import__("genlib.energy", fromlist=["x"]).DeepBoltzmannMachine([4, 3], **kw), "pretrain",
+     "use_pretraining"),
+])
+def test_renamed_arguments_warn_and_still_work(build, old, new):
+    value = False if old == "pretrain" else 4
+    with pytest.warns(DeprecationWarning, match=f"{old}= is renamed {new}="):
+        model = build(**{old: value})
+    attribute = "use_pretraining" if old == "pretrain" else new
+    assert getattr(model, attribute) == value
+    with pytest.raises(TypeError, match=f"both {old}= and {new}="):
+        build(**{old: value, new: value})
+
+
+def test_renamed_fit_and_sample_arguments_warn():
+    from genlib.datasets import load_digits
+    from genlib.energy import BernoulliRBM
+    from genlib.neural import Autoencoder
+
+    X, _ = load_digits(binary=True)
+    with pytest.warns(DeprecationWarning, match="epochs= is renamed n_epochs="):
+        ae = Autoencoder(64, 2, hidden=(8,), random_state=0).fit(X[:50], epochs=1)
+    assert len(ae.history_["loss"]) == 1
+    rbm = BernoulliRBM(64, 4, n_epochs=1, random_state=0, device="cpu").fit(X[:50])
+    with pytest.warns(DeprecationWarning, match="return_mean= is renamed mean="):
+        rbm.sample(2, n_steps=1, return_mean=True)
+    with pytest.warns(DeprecationWarning, match="n_visible is renamed n_features"):
+        assert rbm.n_visible == 64

@@ -1,6 +1,6 @@
 """Annealed importance sampling (AIS) of log partition functions, and exact values for small models.
 
-The partition function Z of an RBM sums ``2**min(n_visible, n_hidden)`` terms, far too many
+The partition function Z of an RBM sums ``2**min(n_features, n_hidden)`` terms, far too many
 for MNIST-sized models, yet the log-likelihood log p(v) = -F(v) - log Z needs it. AIS (Neal,
 2001) estimates Z by moving samples through a sequence of distributions
 
@@ -227,20 +227,20 @@ class GaussianRBMPath:
 @torch.no_grad()
 def bernoulli_rbm_log_partition(W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, *, max_units: int = 20,
                                 chunk: int = 2**14) -> float:
-    """Exact log Z of a binary RBM by summing over the smaller layer (``2**min(n_visible, n_hidden)`` terms).
+    """Exact log Z of a binary RBM by summing over the smaller layer (``2**min(n_features, n_hidden)`` terms).
 
     Over hidden states: log Z = logsumexp_h [c'h + sum_j softplus(b_j + (W'h)_j)]; over visible
     states symmetrically with -F(v).
     """
     W, b, c = (t.detach().to(torch.float64) for t in (W, b, c))
-    n_hidden, n_visible = W.shape
-    if min(n_hidden, n_visible) > max_units:
-        raise ValueError(f"exact log Z sums 2**{min(n_hidden, n_visible)} terms (the smaller layer), more than "
+    n_hidden, n_features = W.shape
+    if min(n_hidden, n_features) > max_units:
+        raise ValueError(f"exact log Z sums 2**{min(n_hidden, n_features)} terms (the smaller layer), more than "
                          f"max_units={max_units}; estimate it with log_partition() (AIS) instead.")
-    if n_hidden <= n_visible:
+    if n_hidden <= n_features:
         layer, other_bias, own_bias, M = n_hidden, b, c, W          # enumerate h
     else:
-        layer, other_bias, own_bias, M = n_visible, c, b, W.T       # enumerate v
+        layer, other_bias, own_bias, M = n_features, c, b, W.T       # enumerate v
     parts = []
     S_all = all_binary_states(layer, device=W.device, max_units=max_units)
     for start in range(0, S_all.shape[0], chunk):
@@ -287,7 +287,7 @@ def log_partition(model: Any, *, n_temperatures: int = 1000, n_chains: int = 100
         Training data; the base model's visible biases are its base rates (recommended: a
         base close to the data makes AIS far more accurate). Without ``data`` and
         ``base_bias``, the base is the uniform distribution (biases zero).
-    base_bias : array-like (n_visible,), optional
+    base_bias : array-like (n_features,), optional
         Explicit visible biases of the base model.
     schedule : {"sm2008", "linear"}
         Spacing of the inverse temperatures (:func:`temperature_schedule`).

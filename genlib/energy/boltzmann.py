@@ -18,12 +18,13 @@ Larger models learn with Gibbs-sampled expectations and have no exact likelihood
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
 from torch import nn
 
-from .._validation import check_float, check_int, check_option
+from .._validation import check_float, check_int, check_option, renamed_arguments
 from .gibbs import (
     SeededModel,
     all_binary_states,
@@ -53,7 +54,7 @@ class BoltzmannMachine(SeededModel, nn.Module):
 
     Parameters
     ----------
-    n_visible : int
+    n_features : int
         Number of visible units (features of the data).
     n_hidden : int, default 0
         Number of hidden units; 0 gives a fully visible Boltzmann machine (an Ising model).
@@ -111,14 +112,15 @@ class BoltzmannMachine(SeededModel, nn.Module):
     # the training state fit continues from, saved with the weights (genlib._torch.Resumable)
     _resume_attributes = ("history_", "_chains")
 
-    def __init__(self, n_visible: int, n_hidden: int = 0, *, learning_rate: float = 0.1, n_epochs: int = 100,
+    @renamed_arguments(n_visible="n_features")
+    def __init__(self, n_features: int, n_hidden: int = 0, *, learning_rate: float = 0.1, n_epochs: int = 100,
                  batch_size: int | None = None, method: str = "exact", n_gibbs_steps: int = 20,
                  n_chains: int = 100, weight_decay: float = 0.0, init_std: float = 0.1,
                  max_exact_units: int = 20, n_sample_steps: int = 100, random_state: Any = None,
                  device: Any = "auto",
                  dtype: torch.dtype = torch.float64, verbose: bool = False):
         super().__init__()
-        self.n_visible = check_int(n_visible, "n_visible", minimum=1)
+        self.n_features = check_int(n_features, "n_features", minimum=1)
         self.n_hidden = check_int(n_hidden, "n_hidden", minimum=0)
         self.learning_rate = check_float(learning_rate, "learning_rate", minimum=0.0, strict=True)
         self.n_epochs = check_int(n_epochs, "n_epochs", minimum=1)
@@ -133,7 +135,7 @@ class BoltzmannMachine(SeededModel, nn.Module):
         self.verbose = bool(verbose)
         if method == "exact" and self.n_units > self.max_exact_units:
             raise ValueError(
-                f"method='exact' enumerates 2**n_units states, but n_visible + n_hidden = {self.n_units} exceeds "
+                f"method='exact' enumerates 2**n_units states, but n_features + n_hidden = {self.n_units} exceeds "
                 f"max_exact_units={self.max_exact_units}; use method='gibbs' or fewer units.")
         device = resolve_device(device)
         self._generator = make_generator(random_state, device)
@@ -148,15 +150,22 @@ class BoltzmannMachine(SeededModel, nn.Module):
 
     # ------------------------------------------------------------------ basics
     @property
+    def n_visible(self) -> int:
+        """Deprecated name of ``n_features`` (one name across genlib); goes in the next release."""
+        warnings.warn("n_visible is renamed n_features; the old name goes in the next release.", DeprecationWarning,
+                      stacklevel=2)
+        return self.n_features
+
+    @property
     def n_units(self) -> int:
-        return self.n_visible + self.n_hidden
+        return self.n_features + self.n_hidden
 
     @property
     def device(self) -> torch.device:
         return self.weight.device
 
     def _visible(self, X: Any, name: str = "X") -> torch.Tensor:
-        return as_tensor(X, name, n_features=self.n_visible, binary=True, device=self.device, dtype=self.weight.dtype)
+        return as_tensor(X, name, n_features=self.n_features, binary=True, device=self.device, dtype=self.weight.dtype)
 
     def _check_exact(self, what: str) -> None:
         if self.n_units > self.max_exact_units:
@@ -186,7 +195,7 @@ class BoltzmannMachine(SeededModel, nn.Module):
             return bm_energy(V, self.weight, self.bias)
         Hs = all_binary_states(self.n_hidden, device=self.device, dtype=V.dtype, max_units=self.max_exact_units)
         W, b = self.weight, self.bias
-        nv = self.n_visible
+        nv = self.n_features
         # -E(v, h) = b_v'v + 1/2 v'W_vv v + b_h'h + 1/2 h'W_hh h + v'W_vh h, summed over h by logsumexp.
         ev = V @ b[:nv] + 0.5 * ((V @ W[:nv, :nv]) * V).sum(1)                      # (N,)
         eh = Hs @ b[nv:] + 0.5 * ((Hs @ W[nv:, nv:]) * Hs).sum(1)                     # (2**H,)
@@ -223,9 +232,9 @@ class BoltzmannMachine(SeededModel, nn.Module):
 
     @torch.no_grad()
     def visible_distribution(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """All visible vectors ``(2**n_visible, n_visible)`` and their exact marginal probabilities P(v)."""
+        """All visible vectors ``(2**n_features, n_features)`` and their exact marginal probabilities P(v)."""
         self._check_exact("visible_distribution")
-        V = all_binary_states(self.n_visible, device=self.device, dtype=self.weight.dtype)
+        V = all_binary_states(self.n_features, device=self.device, dtype=self.weight.dtype)
         with torch.no_grad():
             return V, torch.softmax(-self._free_energy(V), dim=0)
 
@@ -247,7 +256,7 @@ class BoltzmannMachine(SeededModel, nn.Module):
         if self.n_hidden == 0:
             return V.T @ V / V.shape[0], V.mean(0)
         Hs = all_binary_states(self.n_hidden, device=self.device, dtype=V.dtype)
-        nv, W, b = self.n_visible, self.weight, self.bias
+        nv, W, b = self.n_features, self.weight, self.bias
         logits = V @ W[:nv, nv:] @ Hs.T + (Hs @ b[nv:] + 0.5 * ((Hs @ W[nv:, nv:]) * Hs).sum(1))[None, :]
         post = torch.softmax(logits, dim=1)                   # (N, 2**H): P(h | v)
         Eh = post @ Hs                                        # (N, H): E[h | v]
@@ -274,7 +283,7 @@ class BoltzmannMachine(SeededModel, nn.Module):
         gen = self._gen()
         H = (torch.rand(V.shape[0], self.n_hidden, generator=gen, device=V.device, dtype=V.dtype) < 0.5).to(V.dtype)
         S = torch.cat([V, H], dim=1)
-        hidden = torch.arange(self.n_visible, self.n_units)
+        hidden = torch.arange(self.n_features, self.n_units)
         for _ in range(self.n_gibbs_steps):
             sequential_gibbs_sweep(S, self.weight, self.bias, gen, units=hidden)
         return S.T @ S / S.shape[0], S.mean(0)
@@ -373,7 +382,7 @@ class BoltzmannMachine(SeededModel, nn.Module):
         S = as_tensor(S, "S", n_features=self.n_units, binary=True, device=self.device, dtype=self.weight.dtype).clone()
         n_steps = check_int(n_steps, "n_steps", minimum=0)
         gen = self._gen() if random_state is None else make_generator(random_state, self.device)
-        units = torch.arange(self.n_visible, self.n_units) if clamp_visible else None
+        units = torch.arange(self.n_features, self.n_units) if clamp_visible else None
         for _ in range(n_steps):
             sequential_gibbs_sweep(S, self.weight, self.bias, gen, units=units)
         return S
@@ -400,7 +409,7 @@ class BoltzmannMachine(SeededModel, nn.Module):
 
         Returns
         -------
-        v : tensor (n, n_visible), or ``(v, h)`` with ``return_latent``.
+        v : tensor (n, n_features), or ``(v, h)`` with ``return_latent``.
         """
         n = check_int(n, "n", minimum=1)
         n_steps = self.n_sample_steps if n_steps is None else check_int(n_steps, "n_steps", minimum=1)
@@ -414,9 +423,9 @@ class BoltzmannMachine(SeededModel, nn.Module):
             S = S.to(self.weight.dtype)
             for _ in range(n_steps):
                 sequential_gibbs_sweep(S, self.weight, self.bias, gen)
-        v, h = S[:, :self.n_visible], S[:, self.n_visible:]
+        v, h = S[:, :self.n_features], S[:, self.n_features:]
         return (v, h) if return_latent else v
 
     def extra_repr(self) -> str:
-        return f"n_visible={self.n_visible}, n_hidden={self.n_hidden}, method={self.method!r}"
+        return f"n_features={self.n_features}, n_hidden={self.n_hidden}, method={self.method!r}"
 

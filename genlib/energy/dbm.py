@@ -40,7 +40,7 @@ import torch
 from torch import nn
 from torch.nn import functional as Fn
 
-from .._validation import check_float, check_int, check_option
+from .._validation import check_float, check_int, check_option, renamed_arguments
 from . import ais as _ais
 from .gibbs import SeededModel, all_binary_states, as_tensor, bernoulli, make_generator, resolve_device
 from .rbm import BernoulliRBM
@@ -221,7 +221,7 @@ def pretrain_rbm(V: torch.Tensor, n_hidden: int, *, up: float = 1.0, down: float
 
     Returns
     -------
-    W : tensor (n_hidden, n_visible), b : tensor (n_visible,), c : tensor (n_hidden,)
+    W : tensor (n_hidden, n_features), b : tensor (n_features,), c : tensor (n_hidden,)
     """
     rbm = BernoulliRBM(V.shape[1], n_hidden, up=up, down=down, k=k, learning_rate=learning_rate, momentum=momentum,
                        weight_decay=weight_decay, batch_size=batch_size, n_epochs=n_epochs, init_std=init_std,
@@ -237,7 +237,7 @@ class DeepBoltzmannMachine(SeededModel, nn.Module):
     Parameters
     ----------
     layer_sizes : sequence of int
-        ``[n_visible, n_hidden_1, ..., n_hidden_L]`` (L >= 1; the DBM of the chapter has L = 2).
+        ``[n_features, n_hidden_1, ..., n_hidden_L]`` (L >= 1; the DBM of the chapter has L = 2).
     n_epochs : int, default 10
         Epochs of joint training (mean field + persistent chains) after pre-training.
     learning_rate : float, default 0.01
@@ -252,8 +252,9 @@ class DeepBoltzmannMachine(SeededModel, nn.Module):
         Gibbs sweeps of the chains per update.
     n_mean_field : int, default 10
         Mean-field sweeps per update (and for :meth:`transform`, :meth:`log_likelihood_bound`).
-    pretrain : bool, default True
-        Run :meth:`pretrain` (the seminar's doubled-weight scheme) at the first ``fit``.
+    use_pretraining : bool, default True
+        Run :meth:`pretrain` (the seminar's doubled-weight scheme) at the first ``fit``
+        (called ``pretrain`` before this release, which clashed with the method).
     pretrain_epochs : int, default 10
     pretrain_learning_rate : float, default 0.05
     pretrain_k : int, default 1
@@ -289,10 +290,11 @@ class DeepBoltzmannMachine(SeededModel, nn.Module):
     # the training state fit continues from, saved with the weights (genlib._torch.Resumable)
     _resume_attributes = ("n_updates_", "pretrained_", "history_", "_velocity", "_chains")
 
+    @renamed_arguments(pretrain="use_pretraining")
     def __init__(self, layer_sizes: Sequence[int], *, n_epochs: int = 10, learning_rate: float = 0.01,
                  lr_schedule: str = "linear", momentum: float = 0.5, weight_decay: float = 1e-4,
                  batch_size: int = 100, n_chains: int = 100, n_gibbs: int = 1, n_mean_field: int = 10,
-                 pretrain: bool = True, pretrain_epochs: int = 10, pretrain_learning_rate: float = 0.05,
+                 use_pretraining: bool = True, pretrain_epochs: int = 10, pretrain_learning_rate: float = 0.05,
                  pretrain_k: int = 1, init_std: float = 0.01, random_state: Any = None, device: Any = "auto",
                  dtype: torch.dtype = torch.float32, verbose: bool = False):
         super().__init__()
@@ -308,7 +310,7 @@ class DeepBoltzmannMachine(SeededModel, nn.Module):
         self.n_chains = check_int(n_chains, "n_chains", minimum=1)
         self.n_gibbs = check_int(n_gibbs, "n_gibbs", minimum=1)
         self.n_mean_field = check_int(n_mean_field, "n_mean_field", minimum=1)
-        self.use_pretraining = bool(pretrain)
+        self.use_pretraining = bool(use_pretraining)
         self.pretrain_epochs = check_int(pretrain_epochs, "pretrain_epochs", minimum=1)
         self.pretrain_learning_rate = check_float(pretrain_learning_rate, "pretrain_learning_rate", minimum=0.0,
                                                   strict=True)
@@ -456,7 +458,7 @@ class DeepBoltzmannMachine(SeededModel, nn.Module):
 
     def fit(self, X: Any, y: Any = None, *, callback: Callable[["DeepBoltzmannMachine", int], Any] | None = None
             ) -> "DeepBoltzmannMachine":
-        """Pre-train (first call, when ``pretrain``), then ``n_epochs`` of joint training by :meth:`pcd_step`.
+        """Pre-train (first call, when ``use_pretraining``), then ``n_epochs`` of joint training by :meth:`pcd_step`.
 
         ``callback(model, epoch)`` runs after every joint-training epoch.
         """
@@ -483,7 +485,8 @@ class DeepBoltzmannMachine(SeededModel, nn.Module):
 
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
-    def sample(self, n: int, *, n_steps: int = 1000, init: Any = None, return_mean: bool = False,
+    @renamed_arguments(return_mean="mean")
+    def sample(self, n: int, *, n_steps: int = 1000, init: Any = None, mean: bool = False,
                return_latent: bool = False, random_state: Any = None):
         """Draw ``n`` visible vectors from ``n`` Gibbs chains run for ``n_steps`` sweeps.
 
@@ -493,7 +496,7 @@ class DeepBoltzmannMachine(SeededModel, nn.Module):
 
         Returns
         -------
-        v : tensor (n, n_visible) (p(v | h^1) with ``return_mean``), or ``(v, [h1, ..., hL])`` with
+        v : tensor (n, n_features) (p(v | h^1) with ``mean``), or ``(v, [h1, ..., hL])`` with
         ``return_latent``.
         """
         n = check_int(n, "n", minimum=1)
@@ -510,7 +513,7 @@ class DeepBoltzmannMachine(SeededModel, nn.Module):
         for _ in range(n_steps):
             states = _gibbs_layers(states, 1, Ws, bs, gen)
             states = _gibbs_layers(states, 0, Ws, bs, gen)
-        V = torch.sigmoid(_field(states, Ws, bs, 0)) if return_mean else states[0]
+        V = torch.sigmoid(_field(states, Ws, bs, 0)) if mean else states[0]
         return (V, states[1:]) if return_latent else V
 
     # ------------------------------------------------------------------ partition function and bounds

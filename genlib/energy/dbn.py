@@ -36,17 +36,18 @@ import torch
 from torch import nn
 from torch.nn import functional as Fn
 
-from .._validation import check_float, check_int, check_option
+from .._validation import check_float, check_int, check_option, renamed_arguments
 from . import ais as _ais
+from .._torch import log_bernoulli
+from ..neural.training import train_classifier  # the neural training loop; chapters import it here
 from .gibbs import SeededModel, all_binary_states, as_tensor, bernoulli, make_generator, resolve_device
 from .rbm import BernoulliRBM
 
 __all__ = ["DeepBeliefNetwork", "bernoulli_log_prob", "train_classifier"]
 
 
-def bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    """log prod_j Bernoulli(x_j | sigmoid(logits_j)) of each row, in log space: sum_j x_j a_j - softplus(a_j)."""
-    return (x * logits - Fn.softplus(logits)).sum(-1)
+#: log prod_j Bernoulli(x_j | sigmoid(logits_j)) of each row: genlib's one Bernoulli log-likelihood.
+bernoulli_log_prob = log_bernoulli
 
 
 def _check_layer_sizes(layer_sizes: Any, minimum: int = 2) -> list[int]:
@@ -64,7 +65,7 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
     Parameters
     ----------
     layer_sizes : sequence of int
-        ``[n_visible, n_hidden_1, ..., n_hidden_L]``; RBM k connects layers k-1 and k.
+        ``[n_features, n_hidden_1, ..., n_hidden_L]``; RBM k connects layers k-1 and k.
     n_epochs, learning_rate, k, persistent, momentum, weight_decay, batch_size, n_chains, init_std :
         Training settings of every RBM of the stack (see :class:`~genlib.energy.BernoulliRBM`).
     lr_schedule : {"constant", "linear"}
@@ -183,7 +184,7 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
 
         Parameters
         ----------
-        X : array-like (n_samples, n_visible), binary
+        X : array-like (n_samples, n_features), binary
         y : ignored
         start_layer : int, default 0
             Keep RBMs ``0 .. start_layer - 1`` as they are (only pass the data up through them)
@@ -208,7 +209,7 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
                     V = bernoulli(torch.sigmoid(self._up(V.repeat(n_up_samples if k == 0 else 1, 1),
                                                          self._params()[k])), gen)
                 continue
-            if k >= 1 and self.stack_init == "transpose" and rbm.n_hidden == self.rbms[k - 1].n_visible \
+            if k >= 1 and self.stack_init == "transpose" and rbm.n_hidden == self.rbms[k - 1].n_features \
                     and rbm.n_updates_ == 0:
                 below = self.rbms[k - 1]
                 with torch.no_grad():   # start as the lower RBM's "upside-down" copy (Hinton et al., 2006)
@@ -234,7 +235,7 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
 
         Parameters
         ----------
-        X : array-like (n_samples, n_visible), binary
+        X : array-like (n_samples, n_features), binary
         layer : int or None, default -1
             Which hidden layer (0 = first hidden layer, -1 = top); ``None`` returns all of them.
         """
@@ -259,7 +260,8 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
 
     # ------------------------------------------------------------------ generation
     @torch.no_grad()
-    def sample(self, n: int, *, n_steps: int = 1000, init: Any = None, return_mean: bool = False,
+    @renamed_arguments(return_mean="mean")
+    def sample(self, n: int, *, n_steps: int = 1000, init: Any = None, mean: bool = False,
                random_state: Any = None) -> torch.Tensor:
         """Draw ``n`` visible vectors: Gibbs in the top RBM, then one top-down pass (dbn-joint).
 
@@ -269,17 +271,17 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
             Number of draws (independent chains in the top RBM).
         n_steps : int, default 1000
             Gibbs steps in the top RBM.
-        init : array-like (n, n_visible), optional
+        init : array-like (n, n_features), optional
             Visible vectors whose recognition pass starts the top chains (default: the top
             RBM's visible biases).
-        return_mean : bool
+        mean : bool
             Return p(v = 1 | h^1) of the last step (grey images) instead of a binary draw.
         random_state : None, int or Generator
             None draws from the model's generator: new draws on every call.
 
         Returns
         -------
-        tensor (n, n_visible)
+        tensor (n, n_features)
         """
         n = check_int(n, "n", minimum=1)
         n_steps = check_int(n_steps, "n_steps", minimum=1)
@@ -293,13 +295,13 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
             states = self._sample_up(V0, self.n_layers, gen)
             start = states[-1] if states else V0
         # Gibbs in the top RBM (undirected, the associative memory), over layers L-1 and L.
-        H = top.sample(n, n_steps=n_steps, init=start, return_mean=return_mean and self.n_layers == 1,
+        H = top.sample(n, n_steps=n_steps, init=start, mean=mean and self.n_layers == 1,
                        random_state=gen)
         # Top-down pass through the directed layers, eq. (dbn-joint).
         P = self._params()
         for k in range(self.n_layers - 2, -1, -1):
             p = torch.sigmoid(self._down(H, P[k]))
-            H = p if (return_mean and k == 0) else bernoulli(p, gen)
+            H = p if (mean and k == 0) else bernoulli(p, gen)
         return H
 
     # ------------------------------------------------------------------ likelihood bound
@@ -342,7 +344,7 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
 
         Parameters
         ----------
-        X : array-like (n_samples, n_visible), binary
+        X : array-like (n_samples, n_features), binary
         log_z : float
             log Z of the top RBM (:meth:`top_log_partition`).
         n_layers : int, optional
@@ -439,7 +441,7 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
         m = self._n(n_layers)
         layers: list[nn.Module] = []
         for rbm in self.rbms[:m]:
-            lin = nn.Linear(rbm.n_visible, rbm.n_hidden, device=self.device, dtype=rbm.W.dtype)
+            lin = nn.Linear(rbm.n_features, rbm.n_hidden, device=self.device, dtype=rbm.W.dtype)
             with torch.no_grad():
                 lin.weight.copy_(rbm.W)
                 lin.bias.copy_(rbm.c)
@@ -455,52 +457,3 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
 
     def extra_repr(self) -> str:
         return f"layer_sizes={self.layer_sizes}"
-
-
-def train_classifier(model: nn.Module, X: Any, y: Any, *, n_epochs: int = 50, learning_rate: float = 1e-3,
-                     batch_size: int = 32, weight_decay: float = 0.0, random_state: Any = None) -> list[float]:
-    """Train a classifier (logits out) by Adam on the cross-entropy; returns the mean loss per epoch.
-
-    Used for the DBN's supervised fine-tuning (:meth:`DeepBeliefNetwork.to_classifier`) and, with
-    the same settings, for a network trained from scratch, so the two compare like with like.
-
-    Examples
-    --------
-    >>> net = nn.Sequential(nn.Linear(2, 2))
-    >>> X = torch.tensor([[0., 1.], [1., 0.]] * 10); y = torch.tensor([0, 1] * 10)
-    >>> losses = train_classifier(net, X, y, n_epochs=30, learning_rate=0.1, random_state=0)
-    >>> losses[-1] < losses[0]
-    True
-    """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module producing logits, got {type(model).__name__}.")
-    n_epochs = check_int(n_epochs, "n_epochs", minimum=1)
-    learning_rate = check_float(learning_rate, "learning_rate", minimum=0.0, strict=True)
-    batch_size = check_int(batch_size, "batch_size", minimum=1)
-    weight_decay = check_float(weight_decay, "weight_decay", minimum=0.0)
-    param = next(model.parameters())
-    Xt = as_tensor(X, "X", device=param.device, dtype=param.dtype)
-    yt = torch.as_tensor(y.detach().cpu().numpy() if hasattr(y, "detach") else y).reshape(-1)
-    if yt.dtype.is_floating_point or yt.dtype == torch.bool:
-        if not torch.equal(yt, yt.round()):
-            raise ValueError("y must hold integer class labels 0..n_classes-1.")
-    yt = yt.long().to(param.device)
-    if yt.numel() != Xt.shape[0]:
-        raise ValueError(f"y must have one label per row of X ({Xt.shape[0]}), got {yt.numel()}.")
-    gen = make_generator(random_state, param.device)
-    opt = torch.optim.Adam(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
-    losses = []
-    model.train()
-    for _ in range(n_epochs):
-        order = torch.randperm(Xt.shape[0], generator=gen, device=param.device)
-        total = 0.0
-        for s in range(0, Xt.shape[0], batch_size):
-            idx = order[s:s + batch_size]
-            loss = Fn.cross_entropy(model(Xt[idx]), yt[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * idx.numel()
-        losses.append(total / Xt.shape[0])
-    model.eval()
-    return losses

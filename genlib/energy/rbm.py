@@ -9,7 +9,7 @@ An RBM is a Boltzmann machine with no visible-visible and no hidden-hidden conne
     F(v) = -b'v - sum_i softplus(c_i + W_i v),   p(v) = exp(-F(v)) / Z      (rbm-free-energy)
     d log p(v) / d W = <h v'>_data - <h v'>_model                           (rbm-gradient)
 
-with ``W`` of shape (n_hidden, n_visible), so ``W_i`` (row i) holds the weights of hidden
+with ``W`` of shape (n_hidden, n_features), so ``W_i`` (row i) holds the weights of hidden
 unit i: the filters the chapter plots. Because the units of a layer are conditionally
 independent, Gibbs sampling updates a whole layer at once ("block Gibbs"). Training
 replaces the model expectation by k steps of block Gibbs started at the data (contrastive
@@ -26,13 +26,14 @@ so they define no ``log_prob``/``score``.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable
 
 import torch
 from torch import nn
 from torch.nn import functional as Fn
 
-from .._validation import check_float, check_int, check_option
+from .._validation import check_float, check_int, check_option, renamed_arguments
 from . import ais as _ais
 from .gibbs import SeededModel, as_tensor, bernoulli, cpu_threads_for, make_generator, resolve_device
 
@@ -48,14 +49,15 @@ class _RBM(SeededModel, nn.Module):
     _binary_visible = True
     up = down = 1.0  # input scales of the two layers; BernoulliRBM lets a DBM's pre-training double them
 
-    def __init__(self, n_visible: int, n_hidden: int, *, k: int = 1, persistent: bool = False,
+    @renamed_arguments(n_visible="n_features")
+    def __init__(self, n_features: int, n_hidden: int, *, k: int = 1, persistent: bool = False,
                  learning_rate: float = 0.05, lr_schedule: str | Callable[[int, int], float] = "constant",
                  momentum: float = 0.5, weight_decay: float = 1e-4, batch_size: int = 100, n_epochs: int = 10,
                  n_chains: int | None = None, init_std: float = 0.01, n_sample_steps: int = 1000,
                  random_state: Any = None,
                  device: Any = "auto", dtype: torch.dtype = torch.float32, verbose: bool = False):
         super().__init__()
-        self.n_visible = check_int(n_visible, "n_visible", minimum=1)
+        self.n_features = check_int(n_features, "n_features", minimum=1)
         self.n_hidden = check_int(n_hidden, "n_hidden", minimum=1)
         self.k = check_int(k, "k", minimum=1)
         self.persistent = bool(persistent)
@@ -76,9 +78,9 @@ class _RBM(SeededModel, nn.Module):
         device = resolve_device(device)
         self._generator = make_generator(random_state, device)
         # Small random weights, zero biases (Hinton, 2010); W_i (row i) is hidden unit i's filter.
-        self.W = nn.Parameter(torch.randn(self.n_hidden, self.n_visible, generator=self._generator, device=device,
+        self.W = nn.Parameter(torch.randn(self.n_hidden, self.n_features, generator=self._generator, device=device,
                                           dtype=dtype) * self.init_std)
-        self.b = nn.Parameter(torch.zeros(self.n_visible, device=device, dtype=dtype))   # visible biases
+        self.b = nn.Parameter(torch.zeros(self.n_features, device=device, dtype=dtype))   # visible biases
         self.c = nn.Parameter(torch.zeros(self.n_hidden, device=device, dtype=dtype))    # hidden biases
         self.history_: dict = {"reconstruction_error": [], "learning_rate": []}
         self.n_updates_ = 0
@@ -90,8 +92,15 @@ class _RBM(SeededModel, nn.Module):
     def device(self) -> torch.device:
         return self.W.device
 
+    @property
+    def n_visible(self) -> int:
+        """Deprecated name of ``n_features`` (one name across genlib); goes in the next release."""
+        warnings.warn("n_visible is renamed n_features; the old name goes in the next release.", DeprecationWarning,
+                      stacklevel=2)
+        return self.n_features
+
     def _visible(self, X: Any, name: str = "X") -> torch.Tensor:
-        return as_tensor(X, name, n_features=self.n_visible, binary=self._binary_visible, device=self.device,
+        return as_tensor(X, name, n_features=self.n_features, binary=self._binary_visible, device=self.device,
                          dtype=self.W.dtype)
 
     def _hidden(self, H: Any, name: str = "h") -> torch.Tensor:
@@ -182,7 +191,8 @@ class _RBM(SeededModel, nn.Module):
         return self._gibbs(self._visible(v, "v"), n_steps, self._rng(random_state))
 
     @torch.no_grad()
-    def sample(self, n: int, *, n_steps: int | None = None, init: Any = None, return_mean: bool = False,
+    @renamed_arguments(return_mean="mean")
+    def sample(self, n: int, *, n_steps: int | None = None, init: Any = None, mean: bool = False,
                return_latent: bool = False, random_state: Any = None):
         """Draw ``n`` visible vectors by running ``n`` independent block-Gibbs chains for ``n_steps`` steps.
 
@@ -193,9 +203,9 @@ class _RBM(SeededModel, nn.Module):
         n_steps : int, optional
             Gibbs steps per chain (default: the model's ``n_sample_steps``, 1000). Chains start from the visible biases' independent model
             (or from ``init``); they need many steps to forget the start on a trained model.
-        init : array-like (n, n_visible), optional
+        init : array-like (n, n_features), optional
             Starting visible states (e.g. test images).
-        return_mean : bool
+        mean : bool
             Return E[v | h] of the last step (grey probabilities, smoother images) instead of a draw.
         return_latent : bool
             Also return the last hidden states.
@@ -204,7 +214,7 @@ class _RBM(SeededModel, nn.Module):
 
         Returns
         -------
-        v : tensor (n, n_visible), or ``(v, h)`` with ``return_latent``.
+        v : tensor (n, n_features), or ``(v, h)`` with ``return_latent``.
         """
         n = check_int(n, "n", minimum=1)
         n_steps = self.n_sample_steps if n_steps is None else check_int(n_steps, "n_steps", minimum=1)
@@ -217,7 +227,7 @@ class _RBM(SeededModel, nn.Module):
                 raise ValueError(f"init must have n={n} rows (one per chain), got {V.shape[0]}.")
         V = self._gibbs(V, n_steps - 1, gen)
         H = bernoulli(self._hidden_probs(V), gen)
-        V = self._visible_mean(H) if return_mean else self._visible_draw(H, gen)
+        V = self._visible_mean(H) if mean else self._visible_draw(H, gen)
         return (V, H) if return_latent else V
 
     # ------------------------------------------------------------------ learning
@@ -235,7 +245,7 @@ class _RBM(SeededModel, nn.Module):
         h0 = bernoulli(ph0, gen)
         # Negative phase ("backward"): k steps of block Gibbs, from the data (CD-k) or the persistent chains (PCD).
         if self.persistent:
-            if self._chains is None or self._chains.shape[1] != self.n_visible:
+            if self._chains is None or self._chains.shape[1] != self.n_features:
                 m = self.n_chains or V0.shape[0]
                 idx = torch.randint(0, V0.shape[0], (m,), generator=gen, device=V0.device)
                 self._chains = V0[idx].clone()
@@ -296,12 +306,12 @@ class _RBM(SeededModel, nn.Module):
         log-likelihood).
 
         Small models train on one CPU thread: when a mini-batch product has fewer than
-        ``genlib.energy.gibbs.SINGLE_THREAD_MAX_MACS`` multiply-adds (``batch_size x n_visible x
+        ``genlib.energy.gibbs.SINGLE_THREAD_MAX_MACS`` multiply-adds (``batch_size x n_features x
         n_hidden``), the whole call, callbacks included, runs with ``torch.set_num_threads(1)``
         and the previous count is restored afterwards. A second thread gains nothing at that size
         and loses much when another thread pool holds the other cores (benchmarks/rbm.py).
         """
-        with cpu_threads_for(self.batch_size * self.n_visible * self.n_hidden, self.device):
+        with cpu_threads_for(self.batch_size * self.n_features * self.n_hidden, self.device):
             return self._fit(X, callback)
 
     def _fit(self, X: Any, callback: Callable[[Any, int], Any] | None) -> "_RBM":
@@ -344,7 +354,7 @@ class _RBM(SeededModel, nn.Module):
             raise ValueError("pass data or base_bias, not both.")
         if base_bias is not None:
             bb = base_bias if isinstance(base_bias, torch.Tensor) else torch.as_tensor(base_bias, dtype=torch.float64)
-            return as_tensor(bb.reshape(1, -1), "base_bias", n_features=self.n_visible, device=self.device,
+            return as_tensor(bb.reshape(1, -1), "base_bias", n_features=self.n_features, device=self.device,
                              dtype=torch.float64)[0]
         if data is not None:
             self._visible(data, "data")
@@ -353,7 +363,7 @@ class _RBM(SeededModel, nn.Module):
 
     def extra_repr(self) -> str:
         mode = f"PCD-{self.k}" if self.persistent else f"CD-{self.k}"
-        return f"n_visible={self.n_visible}, n_hidden={self.n_hidden}, training={mode}"
+        return f"n_features={self.n_features}, n_hidden={self.n_hidden}, training={mode}"
 
 
 class BernoulliRBM(_RBM):
@@ -361,7 +371,7 @@ class BernoulliRBM(_RBM):
 
     Parameters
     ----------
-    n_visible, n_hidden : int
+    n_features, n_hidden : int
         Sizes of the two layers.
     k : int, default 1
         Gibbs steps of the negative phase per update (CD-k, or PCD-k).
@@ -397,8 +407,8 @@ class BernoulliRBM(_RBM):
 
     Attributes
     ----------
-    W : nn.Parameter (n_hidden, n_visible)
-    b : nn.Parameter (n_visible,)
+    W : nn.Parameter (n_hidden, n_features)
+    b : nn.Parameter (n_features,)
         Visible biases.
     c : nn.Parameter (n_hidden,)
         Hidden biases.
@@ -418,8 +428,9 @@ class BernoulliRBM(_RBM):
     True
     """
 
-    def __init__(self, n_visible: int, n_hidden: int, *, up: float = 1.0, down: float = 1.0, **kwargs):
-        super().__init__(n_visible, n_hidden, **kwargs)
+    @renamed_arguments(n_visible="n_features")
+    def __init__(self, n_features: int, n_hidden: int, *, up: float = 1.0, down: float = 1.0, **kwargs):
+        super().__init__(n_features, n_hidden, **kwargs)
         self.up = check_float(up, "up", minimum=0.0, strict=True)
         self.down = check_float(down, "down", minimum=0.0, strict=True)
 
@@ -444,7 +455,7 @@ class BernoulliRBM(_RBM):
         return bernoulli(torch.sigmoid(self.b).expand(n, -1), gen)
 
     def visible_probs(self, h: Any) -> torch.Tensor:
-        """p(v_j = 1 | h) for every visible unit, eq. (rbm-visible); shape (n_samples, n_visible)."""
+        """p(v_j = 1 | h) for every visible unit, eq. (rbm-visible); shape (n_samples, n_features)."""
         return self._visible_mean(self._hidden(h))
 
     @torch.no_grad()
@@ -456,7 +467,7 @@ class BernoulliRBM(_RBM):
         (the cheap stochastic version scikit-learn reports with ``n_bits=1``).
         """
         V = self._visible(X)
-        D = self.n_visible
+        D = self.n_features
         pre = V @ self.W.T + self.c                                   # (N, H)
         sp = Fn.softplus(pre).sum(1)                                  # (N,)
         if n_bits is None:
@@ -504,10 +515,12 @@ class GaussianBernoulliRBM(_RBM):
 
     _binary_visible = False
 
-    def __init__(self, n_visible: int, n_hidden: int, *, sigma: float = 1.0, learning_rate: float = 0.005, **kwargs):
-        super().__init__(n_visible, n_hidden, learning_rate=learning_rate, **kwargs)
+    @renamed_arguments(n_visible="n_features")
+    def __init__(self, n_features: int, n_hidden: int, *, sigma: float = 1.0, learning_rate: float = 0.005,
+                 **kwargs):
+        super().__init__(n_features, n_hidden, learning_rate=learning_rate, **kwargs)
         sigma = check_float(sigma, "sigma", minimum=0.0, strict=True)
-        self.register_buffer("sigma", torch.full((self.n_visible,), sigma, device=self.device, dtype=self.W.dtype))
+        self.register_buffer("sigma", torch.full((self.n_features,), sigma, device=self.device, dtype=self.W.dtype))
 
     def _vis_input(self, V):
         return V / self.sigma
@@ -525,7 +538,7 @@ class GaussianBernoulliRBM(_RBM):
         return mean + self.sigma * torch.randn(mean.shape, generator=gen, device=mean.device, dtype=mean.dtype)
 
     def visible_mean(self, h: Any) -> torch.Tensor:
-        """E[v | h] = b + sigma W'h, the mean of the Gaussian p(v | h); shape (n_samples, n_visible)."""
+        """E[v | h] = b + sigma W'h, the mean of the Gaussian p(v | h); shape (n_samples, n_features)."""
         return self._visible_mean(self._hidden(h))
 
     def _visible_energy(self, V):

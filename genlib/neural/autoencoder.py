@@ -25,39 +25,39 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validation import check_int, check_option
-from .._torch import ACTIVATIONS, Resumable, as_tensor, check_hidden, make_generator, mlp, on_model_device, randn, reset_parameters
-from .training import train
+from .._torch import ACTIVATIONS, as_tensor, check_hidden, make_generator, mlp, randn, reset_parameters
+from .._validation import check_int, check_option, renamed_arguments
+from .base import NeuralModel
 
 __all__ = ["Autoencoder"]
 
-def _check_image_shape(image_shape: Any, n_input: int) -> tuple[int, int]:
+def _check_image_shape(image_shape: Any, n_features: int) -> tuple[int, int]:
     if image_shape is None:
-        side = int(round(n_input ** 0.5))
-        if side * side != n_input:
+        side = int(round(n_features ** 0.5))
+        if side * side != n_features:
             raise ValueError(
-                f"architecture='conv' needs image_shape=(h, w) for n_input={n_input}, which is not a square."
+                f"architecture='conv' needs image_shape=(h, w) for n_features={n_features}, which is not a square."
             )
         image_shape = (side, side)
     if not isinstance(image_shape, (tuple, list)) or len(image_shape) != 2:
         raise ValueError(f"image_shape must be a pair (h, w), got {image_shape!r}.")
     h, w = (check_int(v, "image_shape[i]", minimum=4) for v in image_shape)
-    if h * w != n_input or h % 4 or w % 4:
+    if h * w != n_features or h % 4 or w % 4:
         raise ValueError(
-            f"image_shape {image_shape} must multiply to n_input={n_input} and have sides divisible by 4 "
+            f"image_shape {image_shape} must multiply to n_features={n_features} and have sides divisible by 4 "
             f"(two stride-2 convolutions), e.g. (8, 8) or (28, 28)."
         )
     return h, w
 
 
-class Autoencoder(Resumable, nn.Module):
+class Autoencoder(NeuralModel):
     """A deterministic autoencoder with an MLP or a small convolutional encoder/decoder.
 
     Parameters
     ----------
-    n_input : int
+    n_features : int
         Length of a (flattened) data vector, e.g. 64 for 8x8 digits.
-    n_latent : int
+    latent_dim : int
         Size of the code :math:`z` (2 for plots of the latent space).
     hidden : tuple of int
         Widths of the MLP's hidden layers (encoder; the decoder mirrors them). Ignored by
@@ -98,21 +98,21 @@ class Autoencoder(Resumable, nn.Module):
     --------
     >>> from genlib.datasets import load_digits
     >>> X, y = load_digits()
-    >>> ae = Autoencoder(64, 2, hidden=(32,), random_state=0).fit(X[:200], epochs=2)
+    >>> ae = Autoencoder(64, 2, hidden=(32,), random_state=0).fit(X[:200], n_epochs=2)
     >>> ae.encode(X[:5]).shape
     torch.Size([5, 2])
     >>> ae.sample(3).shape
     torch.Size([3, 64])
     """
 
-    _resume_attributes = ()  # the generator is saved with the weights (genlib._torch.Resumable)
 
-    def __init__(self, n_input: int, n_latent: int = 2, *, hidden: Sequence[int] = (128,), architecture: str = "mlp",
+    @renamed_arguments(n_input="n_features", n_latent="latent_dim")
+    def __init__(self, n_features: int, latent_dim: int = 2, *, hidden: Sequence[int] = (128,), architecture: str = "mlp",
                  image_shape: tuple[int, int] | None = None, channels: tuple[int, int] = (16, 32),
                  activation: str = "relu", loss: str = "bce", random_state: Any = None):
         super().__init__()
-        self.n_input = check_int(n_input, "n_input", minimum=1)
-        self.n_latent = check_int(n_latent, "n_latent", minimum=1)
+        self.n_features = check_int(n_features, "n_features", minimum=1)
+        self.latent_dim = check_int(latent_dim, "latent_dim", minimum=1)
         self.hidden = check_hidden(hidden, allow_empty=True)
         self.architecture = check_option(architecture, "architecture", ("mlp", "conv"))
         self.activation = check_option(activation, "activation", tuple(ACTIVATIONS))
@@ -121,10 +121,10 @@ class Autoencoder(Resumable, nn.Module):
         act = ACTIVATIONS[activation]
         if self.architecture == "mlp":
             self.image_shape = None
-            self.encoder = mlp([self.n_input, *self.hidden, self.n_latent], activation)  # x -> z
-            self.decoder = mlp([self.n_latent, *self.hidden[::-1], self.n_input], activation)  # z -> x-hat
+            self.encoder = mlp([self.n_features, *self.hidden, self.latent_dim], activation)  # x -> z
+            self.decoder = mlp([self.latent_dim, *self.hidden[::-1], self.n_features], activation)  # z -> x-hat
         else:
-            h, w = self.image_shape = _check_image_shape(image_shape, self.n_input)
+            h, w = self.image_shape = _check_image_shape(image_shape, self.n_features)
             if not isinstance(channels, (tuple, list)) or len(channels) != 2:
                 raise ValueError(f"channels must be a pair (c1, c2), got {channels!r}.")
             c1, c2 = (check_int(c, "channels[i]", minimum=1) for c in channels)
@@ -133,10 +133,10 @@ class Autoencoder(Resumable, nn.Module):
                 nn.Unflatten(1, (1, h, w)),                      # (B, h*w) -> (B, 1, h, w)
                 nn.Conv2d(1, c1, 3, stride=2, padding=1), act(),  # (B, c1, h/2, w/2)
                 nn.Conv2d(c1, c2, 3, stride=2, padding=1), act(),  # (B, c2, h/4, w/4)
-                nn.Flatten(), nn.Linear(flat, self.n_latent),     # (B, n_latent)
+                nn.Flatten(), nn.Linear(flat, self.latent_dim),     # (B, latent_dim)
             )
             self.decoder = nn.Sequential(
-                nn.Linear(self.n_latent, flat), act(),
+                nn.Linear(self.latent_dim, flat), act(),
                 nn.Unflatten(1, (c2, h // 4, w // 4)),                       # (B, c2, h/4, w/4)
                 nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), act(),  # (B, c1, h/2, w/2)
                 nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),          # (B, 1, h, w)
@@ -144,25 +144,18 @@ class Autoencoder(Resumable, nn.Module):
             )
         reset_parameters(self, self._generator)
         # The Gaussian fitted to the training codes (standard normal until fit).
-        self.register_buffer("code_mean", torch.zeros(self.n_latent))
-        self.register_buffer("code_scale_tril", torch.eye(self.n_latent))
+        self.register_buffer("code_mean", torch.zeros(self.latent_dim))
+        self.register_buffer("code_scale_tril", torch.eye(self.latent_dim))
         self.history_: dict | None = None
 
     # ------------------------------------------------------------------ helpers
-    @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device
-
-    def _check_X(self, X: Any, name: str = "X") -> torch.Tensor:
-        kwargs = {}
+    def _value_range(self):
         if self.loss_name == "bce":
-            kwargs = dict(value_range=(0.0, 1.0),
-                          range_hint="loss='bce' needs pixels in [0, 1]: rescale X, or use loss='mse'")
-        T = as_tensor(X, name, n_features=self.n_input, dtype=self.code_mean.dtype, **kwargs)
-        return on_model_device(T, X, self.device, name)
+            return (0.0, 1.0), "loss='bce' needs pixels in [0, 1]: rescale X, or use loss='mse'"
+        return None
 
     def _check_z(self, z: Any) -> torch.Tensor:
-        T = as_tensor(z, "z", n_features=self.n_latent, dtype=self.code_mean.dtype)
+        T = as_tensor(z, "z", n_features=self.latent_dim, dtype=self.dtype)
         return T if isinstance(z, torch.Tensor) else T.to(self.device)
 
     def _output(self, logits: torch.Tensor) -> torch.Tensor:
@@ -170,11 +163,11 @@ class Autoencoder(Resumable, nn.Module):
 
     # ------------------------------------------------------------------ the model
     def encode(self, X: Any) -> torch.Tensor:
-        """The code :math:`z = f_\\phi(x)`, shape (n, n_latent)."""
+        """The code :math:`z = f_\\phi(x)`, shape (n, latent_dim)."""
         return self.encoder(self._check_X(X))
 
     def decode(self, z: Any) -> torch.Tensor:
-        """The reconstruction :math:`\\hat x = g_\\theta(z)`, shape (n, n_input) (in [0, 1] for ``loss='bce'``)."""
+        """The reconstruction :math:`\\hat x = g_\\theta(z)`, shape (n, n_features) (in [0, 1] for ``loss='bce'``)."""
         return self._output(self.decoder(self._check_z(z)))
 
     def forward(self, X: Any) -> torch.Tensor:
@@ -184,14 +177,6 @@ class Autoencoder(Resumable, nn.Module):
     def reconstruct(self, X: Any) -> torch.Tensor:
         """Encode and decode ``X`` (an alias of calling the module)."""
         return self(X)
-
-    def _check_batch(self, X: Any) -> torch.Tensor:
-        # training hot path: a 2-D tensor of the right width on the model's device is used as is
-        # (fit validated the data once; scanning every batch would cost device syncs)
-        if (isinstance(X, torch.Tensor) and X.ndim == 2 and X.shape[1] == self.n_input
-                and X.device == self.device and X.dtype == self.code_mean.dtype):
-            return X
-        return self._check_X(X)
 
     def reconstruction_loss(self, X: Any) -> torch.Tensor:
         """The loss :math:`\\ell(x_n, \\hat x_n)` of every example, summed over pixels, shape (n,).
@@ -203,7 +188,7 @@ class Autoencoder(Resumable, nn.Module):
         return self._reconstruction_loss(self._check_X(X))
 
     def _reconstruction_loss(self, x: torch.Tensor) -> torch.Tensor:
-        logits = self.decoder(self.encoder(x))  # (n, n_input)
+        logits = self.decoder(self.encoder(x))  # (n, n_features)
         if self.loss_name == "bce":
             return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)
         return ((x - logits) ** 2).sum(dim=1)
@@ -217,37 +202,18 @@ class Autoencoder(Resumable, nn.Module):
         return self._reconstruction_loss(self._check_batch(X)).mean()
 
     # ------------------------------------------------------------------ fit / sample
-    def fit(self, X: Any, *, epochs: int = 50, batch_size: int = 64, lr: float = 1e-3, **train_kwargs: Any) -> "Autoencoder":
-        """Train on ``X`` with :func:`genlib.neural.training.train`, then fit the code Gaussian.
-
-        Parameters
-        ----------
-        X : array-like or tensor of shape (n_samples, n_input)
-        epochs, batch_size, lr :
-            Passed to :func:`~genlib.neural.training.train`, with any other keyword
-            (``optimizer``, ``device``, ``verbose``, ``valid``, ...).
-
-        Returns
-        -------
-        self
-        """
-        if isinstance(X, torch.Tensor) and train_kwargs.get("device", "auto") == "auto":
-            self.to(X.device)  # the device comes from the inputs
-        x = self._check_X(X)
-        self.history_ = train(self, x, epochs=epochs, batch_size=batch_size, lr=lr,
-                              random_state=self._generator, **train_kwargs)
-        self.fit_code_distribution(x.to(self.device))
-        return self
+    def _after_fit(self, x: torch.Tensor) -> None:
+        self.fit_code_distribution(x)  # sample() draws codes from the Gaussian fitted to the training codes
 
     @torch.no_grad()
     def fit_code_distribution(self, X: Any) -> "Autoencoder":
         """Fit the Gaussian :math:`N(\\bar z, \\hat\\Sigma)` to the codes of ``X`` (used by :meth:`sample`)."""
-        z = self.encode(X)  # (n, n_latent)
+        z = self.encode(X)  # (n, latent_dim)
         mean = z.mean(dim=0)
         zc = z - mean
         cov = zc.T @ zc / max(len(z) - 1, 1)
         # a little jitter keeps the Cholesky factor defined when codes are (near) degenerate
-        cov = cov + 1e-6 * (torch.trace(cov) / self.n_latent + 1e-12) * torch.eye(self.n_latent, device=cov.device,
+        cov = cov + 1e-6 * (torch.trace(cov) / self.latent_dim + 1e-12) * torch.eye(self.latent_dim, device=cov.device,
                                                                                    dtype=cov.dtype)
         self.code_mean.copy_(mean)
         self.code_scale_tril.copy_(torch.linalg.cholesky(cov))
@@ -272,11 +238,11 @@ class Autoencoder(Resumable, nn.Module):
 
         Returns
         -------
-        X : torch.Tensor of shape (n, n_input), and ``z`` (n, n_latent) when ``return_latent``.
+        X : torch.Tensor of shape (n, n_features), and ``z`` (n, latent_dim) when ``return_latent``.
         """
         n = check_int(n, "n", minimum=1)
         g = self._generator if random_state is None else make_generator(random_state)
-        eps = randn(n, self.n_latent, generator=g, device=self.device, dtype=self.code_mean.dtype)
+        eps = randn(n, self.latent_dim, generator=g, device=self.device, dtype=self.dtype)
         z = self.code_mean + eps @ self.code_scale_tril.T  # z ~ N(mean, L L^T)
         x = self._output(self.decoder(z))
         return (x, z) if return_latent else x

@@ -2,7 +2,7 @@
 
 :func:`train` is the loop every chapter writes once by hand::
 
-    for epoch in range(epochs):
+    for epoch in range(n_epochs):
         for x in batches(data):          # a fresh random order each epoch
             loss = model.loss(x)         # the model's objective, e.g. the negative ELBO
             optimizer.zero_grad()
@@ -23,20 +23,25 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 from .._torch import as_tensor, make_generator, on_model_device, rand, randn, reset_parameters, resolve_device
-from .._validation import check_int, check_float
+from .._validation import check_float, check_int, renamed_arguments
 
-__all__ = ["train", "resolve_device", "make_generator", "randn", "rand", "as_tensor", "on_model_device",
+__all__ = ["train", "train_classifier", "resolve_device", "make_generator", "randn", "rand", "as_tensor", "on_model_device",
            "reset_parameters"]  # all but train re-exported from genlib._torch
 
 
 # --------------------------------------------------------------------------- the loop
-def _batches(data: torch.Tensor, batch_size: int, generator: torch.Generator) -> Iterable[torch.Tensor]:
-    """Mini-batches of ``data`` in a fresh random order (drawn from ``generator``)."""
-    order = torch.randperm(data.shape[0], generator=generator).to(data.device)
-    for start in range(0, data.shape[0], batch_size):
-        yield data[order[start:start + batch_size]]
+def _batches(data, batch_size: int, generator: torch.Generator):
+    """Mini-batches of ``data`` (a matrix, or a tuple of equally long tensors such as (X, y)) in a
+    fresh random order drawn from ``generator``."""
+    tensors = data if isinstance(data, tuple) else (data,)
+    order = torch.randperm(tensors[0].shape[0], generator=generator).to(tensors[0].device)
+    for start in range(0, tensors[0].shape[0], batch_size):
+        idx = order[start:start + batch_size]
+        batch = tuple(t[idx] for t in tensors)
+        yield batch if isinstance(data, tuple) else batch[0]
 
 
 def _make_optimizer(optimizer: Any, params, lr: float) -> torch.optim.Optimizer:
@@ -57,11 +62,12 @@ def _make_optimizer(optimizer: Any, params, lr: float) -> torch.optim.Optimizer:
     )
 
 
+@renamed_arguments(epochs="n_epochs")
 def train(
     model: torch.nn.Module,
     data: Any,
     *,
-    epochs: int = 10,
+    n_epochs: int = 10,
     optimizer: Any = None,
     lr: float = 1e-3,
     batch_size: int = 64,
@@ -73,18 +79,19 @@ def train(
     transform: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
     scheduler: Callable[[int], float] | None = None,
 ) -> dict[str, list[float]]:
-    """Minimise ``model.loss`` over mini-batches of ``data`` for ``epochs`` passes.
+    """Minimise ``model.loss`` over mini-batches of ``data`` for ``n_epochs`` passes.
 
     Parameters
     ----------
     model : torch.nn.Module
         Has a ``loss(batch)`` method returning a scalar tensor (e.g. the mean negative
         ELBO of the batch), unless ``loss`` is given.
-    data : array-like or torch.Tensor of shape (n_samples, n_features), or an iterable of batches
-        A matrix is shuffled with ``random_state`` into batches of ``batch_size`` every
-        epoch. Any other iterable (a ``DataLoader``) is iterated as is; a batch that is a
-        tuple/list is unpacked into ``loss(*batch)``.
-    epochs : int
+    data : array-like or torch.Tensor of shape (n_samples, n_features), a tuple of tensors, or an iterable of batches
+        A matrix, or a tuple of tensors with one row per example (``(X, y)``), is shuffled with
+        ``random_state`` into batches of ``batch_size`` every epoch. Any other iterable (a
+        ``DataLoader``) is iterated as is. A batch that is a tuple/list is unpacked into
+        ``loss(*batch)``.
+    n_epochs : int
         Passes over the data.
     optimizer : None, 'adam', 'sgd', torch.optim.Optimizer or callable
         Default Adam with learning rate ``lr``. A callable receives the parameters.
@@ -124,7 +131,7 @@ def train(
     ...     def loss(self, x):
     ...         return ((x - self.theta) ** 2).sum(dim=1).mean()
     >>> X = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
-    >>> history = train(Mean(), X, epochs=200, optimizer="sgd", lr=0.1, batch_size=2, device="cpu")
+    >>> history = train(Mean(), X, n_epochs=200, optimizer="sgd", lr=0.1, batch_size=2, device="cpu")
     >>> round(history["loss"][-1], 3)
     2.0
     """
@@ -135,7 +142,7 @@ def train(
         raise TypeError(
             f"{type(model).__name__} has no loss(batch) method; pass loss=lambda x: ... returning a scalar tensor."
         )
-    epochs = check_int(epochs, "epochs", minimum=1)
+    n_epochs = check_int(n_epochs, "n_epochs", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     lr = check_float(lr, "lr", minimum=0.0, strict=True)
     if not isinstance(verbose, (bool, np.bool_)):
@@ -145,8 +152,13 @@ def train(
     model.to(device)
 
     is_matrix = isinstance(data, (torch.Tensor, np.ndarray, list))
+    is_tuple = isinstance(data, tuple) and len(data) > 0 and all(isinstance(t, torch.Tensor) for t in data)
     if is_matrix:
         data = as_tensor(data, "data", device=device)
+    elif is_tuple:  # (X, y, ...): tensors shuffled together, one row each
+        if len({t.shape[0] for t in data}) != 1:
+            raise ValueError(f"the tensors of data must have the same number of rows, got {[t.shape[0] for t in data]}.")
+        data = tuple(t.to(device) for t in data)
     elif not isinstance(data, Iterable):
         raise TypeError(
             f"data must be an array/tensor of shape (n_samples, n_features) or an iterable of batches, "
@@ -164,7 +176,7 @@ def train(
     history: dict[str, list[float]] = {"loss": [], "seconds": []}
     if valid is not None:
         history["valid_loss"] = []
-    epoch_iter = range(epochs)
+    epoch_iter = range(n_epochs)
     if verbose:
         from tqdm import tqdm
 
@@ -176,7 +188,7 @@ def train(
         model.train()
         t0 = time.perf_counter()
         total, count = 0.0, 0
-        batches = _batches(data, batch_size, generator) if is_matrix else data
+        batches = _batches(data, batch_size, generator) if (is_matrix or is_tuple) else data
         for batch in batches:
             batch = _to_device(batch)
             if transform is not None:
@@ -205,3 +217,36 @@ def train(
             epoch_iter.set_postfix(loss=f"{history['loss'][-1]:.4g}")
     model.eval()
     return history
+
+
+def train_classifier(model: torch.nn.Module, X: Any, y: Any, *, n_epochs: int = 50, learning_rate: float = 1e-3,
+                     batch_size: int = 32, weight_decay: float = 0.0, random_state: Any = None) -> list[float]:
+    """Train a classifier (logits out) by Adam on the cross-entropy with :func:`train`; the mean loss per epoch.
+
+    Used for the DBN's supervised fine-tuning (:meth:`~genlib.energy.dbn.DeepBeliefNetwork.to_classifier`)
+    and, with the same settings, for a network trained from scratch, so the two compare like with like.
+
+    Examples
+    --------
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    >>> X = torch.tensor([[0., 1.], [1., 0.]] * 10); y = torch.tensor([0, 1] * 10)
+    >>> losses = train_classifier(net, X, y, n_epochs=30, learning_rate=0.1, random_state=0)
+    >>> losses[-1] < losses[0]
+    True
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module producing logits, got {type(model).__name__}.")
+    learning_rate = check_float(learning_rate, "learning_rate", minimum=0.0, strict=True)
+    weight_decay = check_float(weight_decay, "weight_decay", minimum=0.0)
+    param = next(model.parameters())
+    Xt = as_tensor(X, "X", device=param.device, dtype=param.dtype)
+    yt = torch.as_tensor(y.detach().cpu().numpy() if hasattr(y, "detach") else y).reshape(-1)
+    if (yt.dtype.is_floating_point or yt.dtype == torch.bool) and not torch.equal(yt, yt.round()):
+        raise ValueError("y must hold integer class labels 0..n_classes-1.")
+    yt = yt.long().to(param.device)
+    if yt.numel() != Xt.shape[0]:
+        raise ValueError(f"y must have one label per row of X ({Xt.shape[0]}), got {yt.numel()}.")
+    history = train(model, (Xt, yt), n_epochs=n_epochs, batch_size=batch_size, device=param.device,
+                    random_state=random_state, loss=lambda x, labels: F.cross_entropy(model(x), labels),
+                    optimizer=lambda params: torch.optim.Adam(params, lr=learning_rate, weight_decay=weight_decay))
+    return history["loss"]

@@ -35,11 +35,10 @@ from typing import Any, Sequence
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
-from .._validation import check_float, check_int, check_option
-from .._torch import ACTIVATIONS, Resumable, as_tensor, check_hidden, make_generator, mlp, on_model_device, rand, randn, reset_parameters
-from .training import train
+from .._torch import ACTIVATIONS, as_tensor, log_bernoulli, check_hidden, make_generator, mlp, rand, randn, reset_parameters
+from .._validation import check_float, check_int, check_option, renamed_arguments
+from .base import NeuralModel
 
 __all__ = ["VAE", "gaussian_kl", "log_normal", "log_standard_normal", "log_bernoulli"]
 
@@ -74,25 +73,15 @@ def log_standard_normal(z: torch.Tensor) -> torch.Tensor:
     return -0.5 * (_LOG_2PI + z.pow(2)).sum(dim=-1)
 
 
-def log_bernoulli(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    """:math:`\\sum_j x_j \\log p_j + (1 - x_j) \\log(1 - p_j)` with :math:`p = \\mathrm{sigmoid}(\\text{logits})`.
-
-    The negative of the seminar's cross-entropy reconstruction error, computed stably
-    from the logits as :math:`x \\cdot \\text{logits} - \\operatorname{softplus}(\\text{logits})`.
-    Broadcasts; sums over the last axis.
-    """
-    return (x * logits - F.softplus(logits)).sum(dim=-1)
-
-
 # --------------------------------------------------------------------------- the model
-class VAE(Resumable, nn.Module):
+class VAE(NeuralModel):
     """Variational autoencoder with a Gaussian encoder and a Bernoulli or Gaussian decoder.
 
     Parameters
     ----------
-    n_input : int
+    n_features : int
         Length of a (flattened) data vector, e.g. 64 for 8x8 digits, 784 for MNIST.
-    n_latent : int
+    latent_dim : int
         Dimension of :math:`z` (2 for the latent-space plots, 50 in Burda et al.).
     hidden : tuple of int
         Hidden widths of the encoder MLP; the decoder mirrors them. ``()`` gives linear
@@ -128,21 +117,21 @@ class VAE(Resumable, nn.Module):
     --------
     >>> from genlib.datasets import load_digits
     >>> X, _ = load_digits(binary=True)
-    >>> vae = VAE(64, 2, hidden=(64,), random_state=0).fit(X[:200], epochs=2)
+    >>> vae = VAE(64, 2, hidden=(64,), random_state=0).fit(X[:200], n_epochs=2)
     >>> vae.elbo(X[:3]).shape
     torch.Size([3])
     >>> vae.sample(4).shape
     torch.Size([4, 64])
     """
 
-    _resume_attributes = ()  # the generator is saved with the weights (genlib._torch.Resumable)
 
-    def __init__(self, n_input: int, n_latent: int = 2, *, hidden: Sequence[int] = (200, 200),
+    @renamed_arguments(n_input="n_features", n_latent="latent_dim")
+    def __init__(self, n_features: int, latent_dim: int = 2, *, hidden: Sequence[int] = (200, 200),
                  activation: str = "tanh", likelihood: str = "bernoulli", sigma: Any = "learned",
                  beta: float = 1.0, objective: str = "elbo", n_samples: int = 1, random_state: Any = None):
         super().__init__()
-        self.n_input = check_int(n_input, "n_input", minimum=1)
-        self.n_latent = check_int(n_latent, "n_latent", minimum=1)
+        self.n_features = check_int(n_features, "n_features", minimum=1)
+        self.latent_dim = check_int(latent_dim, "latent_dim", minimum=1)
         self.hidden = check_hidden(hidden, allow_empty=True)
         self.activation = check_option(activation, "activation", tuple(ACTIVATIONS))
         self.likelihood = check_option(likelihood, "likelihood", ("bernoulli", "gaussian"))
@@ -152,10 +141,10 @@ class VAE(Resumable, nn.Module):
         if self.objective == "iwae" and self.beta != 1.0:
             raise ValueError(f"objective='iwae' bounds log p(x) and has no KL weight; use beta=1, got {self.beta}.")
         self._generator = make_generator(random_state)
-        # encoder: x -> (mu, log sigma^2), each (B, n_latent)
-        self.encoder = mlp([self.n_input, *self.hidden, 2 * self.n_latent], activation)
-        # decoder: z -> Bernoulli logits or Gaussian mean, (B, n_input)
-        self.decoder = mlp([self.n_latent, *self.hidden[::-1], self.n_input], activation)
+        # encoder: x -> (mu, log sigma^2), each (B, latent_dim)
+        self.encoder = mlp([self.n_features, *self.hidden, 2 * self.latent_dim], activation)
+        # decoder: z -> Bernoulli logits or Gaussian mean, (B, n_features)
+        self.decoder = mlp([self.latent_dim, *self.hidden[::-1], self.n_features], activation)
         reset_parameters(self, self._generator)
         if self.likelihood == "gaussian":
             if isinstance(sigma, str):
@@ -178,33 +167,11 @@ class VAE(Resumable, nn.Module):
     def beta(self, value: float) -> None:
         self._beta = check_float(value, "beta", minimum=0.0)
 
-    @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return next(self.parameters()).dtype
-
-    def _check_X(self, X: Any, name: str = "X") -> torch.Tensor:
-        kwargs = {}
+    def _value_range(self):
         if self.likelihood == "bernoulli":
-            kwargs = dict(value_range=(0.0, 1.0),
-                          range_hint="likelihood='bernoulli' needs pixels in [0, 1] (ideally binary): rescale or "
-                                     "binarise X, or use likelihood='gaussian'")
-        T = as_tensor(X, name, n_features=self.n_input, dtype=self.dtype, **kwargs)
-        return on_model_device(T, X, self.device, name)
-
-    def _check_batch(self, X: Any) -> torch.Tensor:
-        """The training hot path: a 2-D tensor of the right width on the model's device is used
-        as is (``fit`` validated the data once; scanning every batch would cost device syncs)."""
-        if (isinstance(X, torch.Tensor) and X.ndim == 2 and X.shape[1] == self.n_input
-                and X.device == self.device and X.dtype == self.dtype):
-            return X
-        return self._check_X(X)
-
-    def _generator_for(self, random_state: Any) -> torch.Generator:
-        return self._generator if random_state is None else make_generator(random_state)
+            return (0.0, 1.0), ("likelihood='bernoulli' needs pixels in [0, 1] (ideally binary): rescale or "
+                                "binarise X, or use likelihood='gaussian'")
+        return None
 
     def _decoder_sigma_logvar(self) -> torch.Tensor:
         # ln sigma^2 of the Gaussian decoder, with sigma >= MIN_SIGMA
@@ -219,7 +186,7 @@ class VAE(Resumable, nn.Module):
 
     # ------------------------------------------------------------------ encoder / decoder
     def encode(self, X: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        """Parameters of :math:`q_\\phi(z \\mid x)`: the mean :math:`\\mu` and :math:`\\ln\\sigma^2`, each (n, n_latent)."""
+        """Parameters of :math:`q_\\phi(z \\mid x)`: the mean :math:`\\mu` and :math:`\\ln\\sigma^2`, each (n, latent_dim)."""
         return self._encode(self._check_X(X))
 
     def _encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -238,14 +205,23 @@ class VAE(Resumable, nn.Module):
         eps = randn(*shape, generator=g, device=mu.device, dtype=mu.dtype)
         return mu + torch.exp(0.5 * logvar) * eps
 
+    def forward(self, X: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Encode, draw one z ~ q(z | x) by :meth:`reparameterize`, decode: ``(decoder mean, mu, logvar)``.
+
+        The pass that training differentiates (as in PyTorch's VAE example); the loss itself is
+        :meth:`loss`.
+        """
+        mu, logvar = self._encode(self._check_X(X))
+        return self.decode(self.reparameterize(mu, logvar)), mu, logvar
+
     def decoder_params(self, z: torch.Tensor) -> torch.Tensor:
-        """The decoder's raw output: Bernoulli logits or the Gaussian mean, shape (..., n_input)."""
+        """The decoder's raw output: Bernoulli logits or the Gaussian mean, shape (..., n_features)."""
         return self.decoder(z)
 
     def decode(self, z: Any) -> torch.Tensor:
         """The mean of :math:`p_\\theta(x \\mid z)`: pixel probabilities (Bernoulli) or the Gaussian mean."""
         if not isinstance(z, torch.Tensor) or z.ndim == 2:
-            z = as_tensor(z, "z", n_features=self.n_latent, dtype=self.dtype,
+            z = as_tensor(z, "z", n_features=self.latent_dim, dtype=self.dtype,
                           device=None if isinstance(z, torch.Tensor) else self.device)
         out = self.decoder(z)
         return torch.sigmoid(out) if self.likelihood == "bernoulli" else out
@@ -317,7 +293,7 @@ class VAE(Resumable, nn.Module):
             for start in range(0, len(x), batch_size):
                 xb = x[start:start + batch_size]  # (b, D)
                 # samples per chunk: about 2**24 floats of decoder activations at a time
-                width = self.n_input + sum(self.hidden) + self.n_latent
+                width = self.n_features + sum(self.hidden) + self.latent_dim
                 chunk = max(1, min(k, (1 << 24) // max(1, len(xb) * width)))
                 logw = torch.cat([self._log_weights(xb, min(chunk, k - s), g) for s in range(0, k, chunk)])  # (k, b)
                 out.append(torch.logsumexp(logw, dim=0) - math.log(k))
@@ -340,27 +316,6 @@ class VAE(Resumable, nn.Module):
         return -(terms["reconstruction"] - self.beta * terms["kl"]).mean()
 
     # ------------------------------------------------------------------ fit / sample
-    def fit(self, X: Any, *, epochs: int = 50, batch_size: int = 64, lr: float = 1e-3, **train_kwargs: Any) -> "VAE":
-        """Maximise the objective on ``X`` with :func:`genlib.neural.training.train`.
-
-        Parameters
-        ----------
-        X : array-like or tensor of shape (n_samples, n_input)
-        epochs, batch_size, lr :
-            Passed to :func:`~genlib.neural.training.train`, with any other keyword
-            (``optimizer``, ``device``, ``verbose``, ``valid``, ``transform``, ``scheduler``).
-
-        Returns
-        -------
-        self
-        """
-        if isinstance(X, torch.Tensor) and train_kwargs.get("device", "auto") == "auto":
-            self.to(X.device)  # the device comes from the inputs
-        x = self._check_X(X)
-        self.history_ = train(self, x, epochs=epochs, batch_size=batch_size, lr=lr,
-                              random_state=self._generator, **train_kwargs)
-        return self
-
     @torch.no_grad()
     def sample(self, n: int, *, random_state: Any = None, return_latent: bool = False, mean: bool = False):
         """Draw from the model: :math:`z \\sim N(0, I)`, then :math:`x \\sim p_\\theta(x \\mid z)`.
@@ -380,11 +335,11 @@ class VAE(Resumable, nn.Module):
 
         Returns
         -------
-        X : torch.Tensor (n, n_input), and ``z`` (n, n_latent) when ``return_latent``.
+        X : torch.Tensor (n, n_features), and ``z`` (n, latent_dim) when ``return_latent``.
         """
         n = check_int(n, "n", minimum=1)
         g = self._generator_for(random_state)
-        z = randn(n, self.n_latent, generator=g, device=self.device, dtype=self.dtype)  # z ~ p(z) = N(0, I)
+        z = randn(n, self.latent_dim, generator=g, device=self.device, dtype=self.dtype)  # z ~ p(z) = N(0, I)
         m = self.decode(z)
         if mean:
             x = m

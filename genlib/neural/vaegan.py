@@ -54,7 +54,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .._validation import check_array, check_float, check_int
+from .._validation import check_array, check_float, check_int, renamed_arguments
 from .._torch import check_hidden
 from .gan import MLPDiscriminator, check_betas, generator_loss
 from .training import randn, reset_parameters
@@ -153,7 +153,7 @@ class VAEGAN(VAE):
 
     Parameters
     ----------
-    n_input, n_latent, hidden, activation, likelihood, sigma, beta :
+    n_features, latent_dim, hidden, activation, likelihood, sigma, beta :
         As in :class:`~genlib.neural.vae.VAE` (the encoder, the decoder and the KL weight).
     disc_hidden : tuple of int
         Hidden widths of the discriminator (LeakyReLU(0.2) layers).
@@ -190,19 +190,20 @@ class VAEGAN(VAE):
     --------
     >>> from genlib.datasets import load_digits
     >>> X, _ = load_digits()
-    >>> model = VAEGAN(64, 4, hidden=(32,), disc_hidden=(32,), random_state=0).fit(X[:200], epochs=2)
+    >>> model = VAEGAN(64, 4, hidden=(32,), disc_hidden=(32,), random_state=0).fit(X[:200], n_epochs=2)
     >>> model.sample(3).shape
     torch.Size([3, 64])
     >>> sorted(model.vaegan_step(X[:16]))[:3]
     ['d_loss', 'd_prior', 'd_real']
     """
 
-    def __init__(self, n_input: int, n_latent: int = 2, *, hidden: Sequence[int] = (200, 200),
+    @renamed_arguments(n_input="n_features", n_latent="latent_dim")
+    def __init__(self, n_features: int, latent_dim: int = 2, *, hidden: Sequence[int] = (200, 200),
                  activation: str = "tanh", likelihood: str = "bernoulli", sigma: Any = "learned",
                  beta: float = 1.0, disc_hidden: Sequence[int] = (128, 128), feature_layer: int | None = None,
                  pixel_weight: float = 1.0, feature_weight: float = 1.0, adversarial_weight: float = 1.0,
                  lr_d: float | None = None, betas: tuple[float, float] = (0.5, 0.999), random_state: Any = None):
-        super().__init__(n_input, n_latent, hidden=hidden, activation=activation, likelihood=likelihood,
+        super().__init__(n_features, latent_dim, hidden=hidden, activation=activation, likelihood=likelihood,
                          sigma=sigma, beta=beta, objective="elbo", n_samples=1, random_state=random_state)
         self.disc_hidden = check_hidden(disc_hidden, "disc_hidden")
         n_layers = len(self.disc_hidden)
@@ -217,7 +218,7 @@ class VAEGAN(VAE):
         self.lr_d = None if lr_d is None else check_float(lr_d, "lr_d", minimum=0.0, strict=True)
         self.betas = check_betas(betas)
         # Dis: x -> logit; its weights come from the same generator, after the VAE's
-        self.discriminator = MLPDiscriminator(self.n_input, self.disc_hidden)
+        self.discriminator = MLPDiscriminator(self.n_features, self.disc_hidden)
         reset_parameters(self.discriminator, self._generator)
         self._optim: torch.optim.Optimizer | None = None
 
@@ -235,7 +236,7 @@ class VAEGAN(VAE):
         return self.discriminator.net[: 2 * self.feature_layer](x)
 
     def reconstruct(self, X: Any) -> torch.Tensor:
-        """:math:`\\mathrm{Dec}(\\mu_\\phi(x))`: the decoder's mean at the encoder's mean, shape (n, n_input)."""
+        """:math:`\\mathrm{Dec}(\\mu_\\phi(x))`: the decoder's mean at the encoder's mean, shape (n, n_features)."""
         with torch.no_grad():
             mu, _ = self._encode(self._check_X(X))
             return self._images(self.decoder(mu))
@@ -334,9 +335,10 @@ class VAEGAN(VAE):
         return self._step(x, lr)
 
     # ------------------------------------------------------------------ fit / sample
-    def fit(self, X: Any, *, epochs: int = 50, batch_size: int = 64, lr: float = 1e-3, verbose: bool = False,
+    @renamed_arguments(epochs="n_epochs")
+    def fit(self, X: Any, *, n_epochs: int = 50, batch_size: int = 64, lr: float = 1e-3, verbose: bool = False,
             callback: Callable | None = None) -> "VAEGAN":
-        """Train the three networks on ``X`` (n_samples, n_input) for ``epochs`` passes of :meth:`vaegan_step`.
+        """Train the three networks on ``X`` (n_samples, n_features) for ``n_epochs`` passes of :meth:`vaegan_step`.
 
         Continues from the current weights (like the VAE); a new model with the same
         ``random_state`` gives the same fit. ``callback(model, epoch)`` is called after each epoch.
@@ -348,14 +350,14 @@ class VAEGAN(VAE):
         if isinstance(X, torch.Tensor):
             self.to(X.device)  # the device comes from the inputs
         x = self._check_X(X)
-        epochs = check_int(epochs, "epochs", minimum=1)
+        n_epochs = check_int(n_epochs, "n_epochs", minimum=1)
         batch_size = check_int(batch_size, "batch_size", minimum=1)
         lr = check_float(lr, "lr", minimum=0.0, strict=True)
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be a callable callback(model, epoch), got {type(callback).__name__}.")
         self._optim = None
         history: dict[str, list[float]] = {}
-        epoch_iter = range(epochs)
+        epoch_iter = range(n_epochs)
         if verbose:
             from tqdm import tqdm
 
@@ -406,6 +408,6 @@ class VAEGAN(VAE):
 
         Returns
         -------
-        X : torch.Tensor (n, n_input), and ``z`` (n, n_latent) when ``return_latent``.
+        X : torch.Tensor (n, n_features), and ``z`` (n, latent_dim) when ``return_latent``.
         """
         return super().sample(n, random_state=random_state, return_latent=return_latent, mean=mean)

@@ -13,7 +13,7 @@ def make_model(random_state):
 
 def make_data():
     X, _ = load_digits(binary=True)
-    return {"train": X[:150], "test": X[150:200], "fit_kwargs": {"epochs": 2, "batch_size": 50}}
+    return {"train": X[:150], "test": X[150:200], "fit_kwargs": {"n_epochs": 2, "batch_size": 50}}
 
 
 def bad_inputs(train):
