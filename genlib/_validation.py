@@ -402,3 +402,48 @@ def renamed_arguments(**old_to_new: str):
         return inner
 
     return wrap
+
+
+#: How far outside its range a value may lie and still count as in range: float round-off of in-range
+#: data (a rescale that gives 1.0000001), not an error. Such values are clipped.
+RANGE_TOLERANCE = 1e-6
+
+
+def check_range(arr: np.ndarray, name: str, low: float = 0.0, high: float = 1.0, *, hint: str = "") -> np.ndarray:
+    """Refuse values of ``arr`` outside ``[low, high]`` (beyond :data:`RANGE_TOLERANCE`); return it clipped.
+
+    Examples
+    --------
+    >>> check_range(np.array([0.0, 1.0 + 1e-9]), "X")
+    array([0., 1.])
+    >>> check_range(np.array([0.0, 2.0]), "X", hint="divide 8-bit images by 255")
+    Traceback (most recent call last):
+    ...
+    ValueError: X must hold values in [0, 1], got range [0, 2]; divide 8-bit images by 255.
+    """
+    if arr.size == 0:
+        return arr
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < low - RANGE_TOLERANCE or hi > high + RANGE_TOLERANCE:
+        raise ValueError(f"{name} must hold values in [{low:g}, {high:g}], got range [{lo:.3g}, {hi:.3g}]"
+                         + (f"; {hint}" if hint else "") + ".")
+    return np.clip(arr, low, high)
+
+
+def check_images(X: Any, name: str = "X", *, n_pixels: int | None = None, hint: str = "") -> np.ndarray:
+    """Grey images in [0, 1] of shape (n, h, w), (n, 1, h, w) or (n, h*w) as a float (n, h*w) array.
+
+    ``n_pixels``, when given, is the number of pixels the caller was built for; ``hint`` says how
+    to fix a wrong pixel count.
+    """
+    ndim = np.ndim(X)
+    if ndim not in (2, 3, 4):
+        raise ValueError(f"{name} must be images (n, h, w), (n, 1, h, w) or flat (n, h*w), got shape {np.shape(X)}.")
+    arr = check_array(X, name, ndim=ndim)
+    if ndim == 4 and arr.shape[1] != 1:
+        raise ValueError(f"{name} must hold grey images with one channel, got shape {arr.shape}.")
+    arr = arr.reshape(arr.shape[0], -1)
+    if n_pixels is not None and arr.shape[1] != n_pixels:
+        raise ValueError(f"{name} has {arr.shape[1]} pixels per image but {n_pixels} are expected"
+                         + (f"; {hint}" if hint else "") + ".")
+    return check_range(arr, name, hint="divide 8-bit images by 255 (or scikit-learn's digits by 16)")

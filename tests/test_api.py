@@ -229,3 +229,23 @@ def test_seed_everything_makes_random_state_none_reproducible(key):
         model = case.make_model(None).fit(data["train"], **data.get("fit_kwargs", {}))
         draws.append(_np(model.sample(4)))
     np.testing.assert_array_equal(draws[0], draws[1])
+
+
+def test_held_out_likelihood_is_the_one_method_evaluate_asks(key):
+    # Every model with a likelihood (registry: exact, estimate or bound) reports it through held_out_likelihood,
+    # of the kind the registry says; models without one do not define it.
+    model, _, data = _fitted(key)
+    kind = REGISTRY[key].likelihood
+    assert hasattr(model, "held_out_likelihood") == (kind != "none")
+    if kind == "none":
+        return
+    X_test = data["test"]
+    if key == "vaegan":  # its case trains a Bernoulli decoder on grey digits: the bound is defined on binary ones
+        X_test = (X_test > 0.5).astype(X_test.dtype)
+    report = model.held_out_likelihood(X_test, X_train=data["train"], iwae_k=5, ais_temperatures=50,
+                                       ais_chains=8, random_state=0, **data.get("score_kwargs", {}))
+    if key == "lda":  # LDA's held-out measure is the perplexity (its likelihood is estimated, not reported)
+        assert report["likelihood_kind"] == "perplexity" and report["perplexity"] > 1
+    else:
+        assert report["likelihood_kind"] == kind
+        assert np.isfinite(report["log_likelihood"]) and report["std_err"] >= 0

@@ -203,7 +203,7 @@ def test_evaluate_refuses_a_bernoulli_bound_on_grey_levels(digits):
     from genlib.neural import VAE
 
     X_tr, X_te, *_ = digits
-    with pytest.raises(ValueError, match=r"X_test must be binary.*grey levels.*binarise"):
+    with pytest.raises(ValueError, match=r"must be binary.*grey levels.*binarise"):
         evaluate(VAE(64, 2, hidden=(32,), random_state=0), X_te, iwae_k=5, n_samples=0)
     rep = evaluate(VAE(64, 2, hidden=(32,), likelihood="gaussian", random_state=0), X_te, iwae_k=5, n_samples=0)
     assert rep.likelihood_kind == "bound" and np.isfinite(rep.log_likelihood)

@@ -27,6 +27,7 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from ..base import likelihood_summary
 from .._validation import (
     check_array,
     check_float,
@@ -231,6 +232,10 @@ class ClassConditionalGaussian(ClassifierMixin, BaseEstimator):
         ndarray of shape (n,)
         """
         return logsumexp(self.log_joint(X), axis=1)
+
+    def held_out_likelihood(self, X, *, lengths=None, **options):
+        """Mean exact log-likelihood of held-out ``X``, with its standard error (kind ``"exact"``)."""
+        return likelihood_summary("exact", self.log_prob(X))
 
     def score_samples(self, X):
         """Alias of :meth:`log_prob`, as in scikit-learn's density estimators."""

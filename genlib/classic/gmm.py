@@ -44,6 +44,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from ..base import likelihood_summary
 from ..base import ConvergenceWarning
 from .._validation import (
     check_array,
@@ -836,6 +837,10 @@ class GaussianMixture(BaseEstimator):
         """
         X = self._check_X(X)
         return _normalise(self._weighted_log_prob(X))[0]
+
+    def held_out_likelihood(self, X, *, lengths=None, **options):
+        """Mean exact log-likelihood of held-out ``X``, with its standard error (kind ``"exact"``)."""
+        return likelihood_summary("exact", self.log_prob(X))
 
     def score_samples(self, X):
         """Alias of :meth:`log_prob` (scikit-learn's name)."""

@@ -30,6 +30,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from ..base import likelihood_summary
 from ..base import ConvergenceWarning
 from .._validation import (
     check_array,
@@ -232,6 +233,10 @@ class _BaseHMM(BaseEstimator):
         """
         X, lengths = self._fitted_input(X, lengths)
         return log_likelihood(self.startprob_, self.transmat_, self._log_emission(X), lengths)
+
+    def held_out_likelihood(self, X, *, lengths=None, **options):
+        """Mean exact log-likelihood of held-out ``X``, with its standard error (kind ``"exact"``)."""
+        return likelihood_summary("exact", self.log_prob(X, lengths))
 
     def score_samples(self, X, lengths=None):
         """Alias of :meth:`log_prob` (note: hmmlearn's returns ``(log_prob, posteriors)``)."""

@@ -693,6 +693,11 @@ class LatentDirichletAllocation(BaseEstimator):
                                               random_state=seed)
 
     # ---------------------------------------------------------------- the generative story
+
+    def held_out_likelihood(self, X, *, random_state=0, **options):
+        """Held-out perplexity (:meth:`perplexity`): LDA's likelihood measure, kind ``"perplexity"``."""
+        return {"likelihood_kind": "perplexity", "perplexity": float(self.perplexity(X, random_state=random_state))}
+
     def sample(self, n: int, *, doc_length: int | None = None, random_state=None, return_latent: bool = False):
         """Draw ``n`` new documents from the generative story with the fitted topics.
 

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..base import likelihood_summary
 from .._validation import check_float, check_int, check_option, renamed_arguments
 from .gibbs import (
     SeededModel,
@@ -244,6 +245,10 @@ class BoltzmannMachine(SeededModel, nn.Module):
         self._check_exact("log_prob")
         with torch.no_grad():
             return -self._free_energy(V) - self.log_partition()
+
+    def held_out_likelihood(self, X, *, lengths=None, **options):
+        """Mean exact log-likelihood of held-out ``X``, with its standard error (kind ``"exact"``)."""
+        return likelihood_summary("exact", self.log_prob(X))
 
     def score(self, X: Any) -> float:
         """Mean exact log-likelihood of the rows of ``X`` (nats per vector)."""

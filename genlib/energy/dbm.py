@@ -40,6 +40,7 @@ import torch
 from torch import nn
 from torch.nn import functional as Fn
 
+from ..base import likelihood_summary
 from .._validation import check_float, check_int, check_option, renamed_arguments
 from . import ais as _ais
 from .gibbs import SeededModel, all_binary_states, as_tensor, bernoulli, make_generator, resolve_device
@@ -589,6 +590,13 @@ class DeepBoltzmannMachine(SeededModel, nn.Module):
         b = self.log_likelihood_bound(X, log_z=log_z, n_iter=n_iter)
         se = float(b.std() / math.sqrt(b.numel())) if b.numel() > 1 else 0.0
         return float(b.mean()), math.sqrt(se_z**2 + se**2)
+
+    def held_out_likelihood(self, X, *, X_train=None, ais_temperatures=1000, ais_chains=100, random_state=0,
+                            **options):
+        """The variational lower bound with log Z by AIS (:meth:`ais_bound`): kind ``"bound"``."""
+        ll, se = self.ais_bound(X, data=X_train, n_temperatures=ais_temperatures, n_chains=ais_chains,
+                                random_state=random_state)
+        return likelihood_summary("bound", ll, std_err=se)
 
     def extra_repr(self) -> str:
         return f"layer_sizes={self.layer_sizes}"

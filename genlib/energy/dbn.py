@@ -36,6 +36,7 @@ import torch
 from torch import nn
 from torch.nn import functional as Fn
 
+from ..base import likelihood_summary
 from .._validation import check_float, check_int, check_option, renamed_arguments
 from . import ais as _ais
 from .._torch import log_bernoulli
@@ -401,6 +402,13 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
         b = self.log_likelihood_bound(X, log_z=log_z, n_layers=n_layers, n_samples=n_samples, random_state=gen)
         se_mc = float(b.std() / math.sqrt(b.numel())) if b.numel() > 1 else 0.0
         return float(b.mean()), math.sqrt(se_z**2 + se_mc**2)
+
+    def held_out_likelihood(self, X, *, X_train=None, ais_temperatures=1000, ais_chains=100, random_state=0,
+                            **options):
+        """The variational lower bound with log Z by AIS (:meth:`ais_bound`): kind ``"bound"``."""
+        ll, se = self.ais_bound(X, data=X_train, n_temperatures=ais_temperatures, n_chains=ais_chains,
+                                random_state=random_state)
+        return likelihood_summary("bound", ll, std_err=se)
 
     @torch.no_grad()
     def exact_log_likelihood(self, X: Any, *, n_layers: int | None = None, max_units: int = 20) -> torch.Tensor:

@@ -21,6 +21,7 @@ import torch
 
 from .._torch import SeededModel, as_tensor, bernoulli, generator_for, make_generator, resolve_device
 from .._validation import check_int
+from ..base import LikelihoodUnavailable
 
 __all__ = [
     "resolve_device",
@@ -80,7 +81,7 @@ def all_binary_states(n: int, *, device: Any = "cpu", dtype: torch.dtype = torch
     """
     n = check_int(n, "n", minimum=0)
     if n > max_units:
-        raise ValueError(f"enumerating 2**{n} states is too large (limit max_units={max_units}); "
+        raise LikelihoodUnavailable(f"enumerating 2**{n} states is too large (limit max_units={max_units}); "
                          f"use a smaller model or an estimate (Gibbs sampling, AIS).")
     idx = torch.arange(2**n, device=device)
     bits = 2 ** torch.arange(n - 1, -1, -1, device=device)

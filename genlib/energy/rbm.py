@@ -33,6 +33,7 @@ import torch
 from torch import nn
 from torch.nn import functional as Fn
 
+from ..base import likelihood_summary
 from .._validation import check_float, check_int, check_option, renamed_arguments
 from . import ais as _ais
 from .gibbs import SeededModel, as_tensor, bernoulli, cpu_threads_for, make_generator, resolve_device
@@ -348,6 +349,13 @@ class _RBM(SeededModel, nn.Module):
         ``base_bias`` sets them directly; neither gives a base with zero visible biases.
         """
         raise NotImplementedError
+
+    def held_out_likelihood(self, X, *, X_train=None, ais_temperatures=1000, ais_chains=100, random_state=0,
+                            **options):
+        """Mean -F(x) - log Z with log Z by AIS: kind ``"estimate"``; the error bar is AIS's (F is exact)."""
+        ll, se = _ais.estimate_log_likelihood(self, X, n_temperatures=ais_temperatures, n_chains=ais_chains,
+                                              data=X_train, random_state=random_state)
+        return likelihood_summary("estimate", ll, std_err=se)
 
     def _base_bias(self, data: Any, base_bias: Any) -> torch.Tensor | None:
         if data is not None and base_bias is not None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_int
+from .._validation import check_images, check_int
 from .frechet import frechet_distance
 from .manifold import PrecisionRecall, precision_recall
 
@@ -41,25 +41,10 @@ __all__ = [
 
 def _flat_images(X: Any, n_pixels: int | None, name: str = "X") -> np.ndarray:
     """Images in [0, 1] of shape (n, h, w), (n, 1, h, w) or (n, h*w) -> float64 (n, h*w)."""
-    ndim = np.ndim(X)
-    if ndim not in (2, 3, 4):
-        raise ValueError(f"{name} must be images (n, h, w), (n, 1, h, w) or flat (n, h*w), got shape {np.shape(X)}.")
-    arr = check_array(X, name, ndim=ndim)
-    if ndim == 4 and arr.shape[1] != 1:
-        raise ValueError(f"{name} must hold grey images with one channel, got shape {arr.shape}.")
-    arr = arr.reshape(arr.shape[0], -1)
-    if n_pixels is not None and arr.shape[1] != n_pixels:
-        side = int(round(np.sqrt(n_pixels)))
-        raise ValueError(
-            f"{name} has {arr.shape[1]} pixels per image but the classifier was trained on {side}x{side} images "
-            f"({n_pixels} pixels); use digit_classifier(image_size=...) for your image size."
-        )
-    lo, hi = arr.min(), arr.max()
-    if lo < -1e-6 or hi > 1 + 1e-6:
-        raise ValueError(
-            f"{name} must hold grey levels in [0, 1], got range [{lo:.3g}, {hi:.3g}]; divide 8-bit images by 255."
-        )
-    return arr
+    side = int(round(np.sqrt(n_pixels))) if n_pixels else 0
+    return check_images(X, name, n_pixels=n_pixels,
+                        hint=f"the classifier was trained on {side}x{side} images; use digit_classifier(image_size=...) "
+                             f"for your image size")
 
 
 class DigitClassifier:

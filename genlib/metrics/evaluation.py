@@ -24,7 +24,8 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 from scipy.special import logsumexp
 
-from .._validation import check_array, check_float, check_int, check_n_features
+from .._validation import RANGE_TOLERANCE, check_array, check_float, check_int, check_n_features
+from ..base import LikelihoodUnavailable
 from .manifold import _sq_dists
 
 __all__ = ["evaluate", "Evaluation", "parzen_log_likelihood", "ParzenEstimate",
@@ -213,21 +214,6 @@ class Evaluation:
         return asdict(self)
 
 
-def _registry_key(model: Any) -> str | None:
-    """The registry key of ``model``'s class: exact class first, then the closest base class."""
-    from ..base import REGISTRY, is_available, load_model_class
-
-    classes = {key: load_model_class(key) for key in REGISTRY if is_available(key)}
-    for key, cls in classes.items():
-        if type(model) is cls:
-            return key
-    for klass in type(model).__mro__:
-        for key, cls in classes.items():
-            if klass is cls:
-                return key
-    return None
-
-
 def _numpy(x: Any) -> np.ndarray:
     if isinstance(x, tuple):
         x = x[0]
@@ -238,64 +224,20 @@ def _numpy(x: Any) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
-def _check_binary_for_bernoulli(model: Any, X_test: Any) -> None:
-    """A Bernoulli decoder's cross-entropy is a log-likelihood only for binary data: on grey
-    levels in [0, 1] it is not the log of any probability, and reporting it as one misleads."""
-    X = _numpy(X_test)
-    grey = X[(X != 0) & (X != 1)]
-    if grey.size:
-        raise ValueError(
-            f"X_test must be binary (0/1) to report {type(model).__name__}'s Bernoulli bound as a "
-            f"log-likelihood, but {grey.size} of its {X.size} values are grey levels (e.g. {float(grey.flat[0]):.3g}); "
-            f"binarise it (genlib.datasets.binarize) for a model trained on binary data, or train with "
-            f"likelihood='gaussian' on dequantised data."
-        )
-
-
-def _likelihood(key: str | None, model: Any, X_test: Any, X_train: Any, lengths: Any, *, iwae_k: int,
-                ais_temperatures: int, ais_chains: int, random_state: int, notes: list[str]) -> dict:
-    """The held-out likelihood measure that ``model`` supports (exact, estimate or bound)."""
-    from ..base import get_info
-
-    likelihood = get_info(key).likelihood if key is not None else "none"
-    if key == "rbm" or (key is None and hasattr(model, "annealing_path") and hasattr(model, "free_energy")):
-        # any RBM (Bernoulli or Gaussian-Bernoulli visible units); the error bar is AIS's error
-        # of log Z alone, since the free energies are exact
-        from ..energy.ais import estimate_log_likelihood
-
-        ll, se = estimate_log_likelihood(model, X_test, n_temperatures=ais_temperatures, n_chains=ais_chains,
-                                         data=X_train, random_state=random_state)
-        return {"likelihood_kind": "estimate", "log_likelihood": ll, "std_err": se}
-    if key in ("dbn", "dbm"):
-        ll, se = model.ais_bound(X_test, data=X_train, n_temperatures=ais_temperatures, n_chains=ais_chains,
-                                 random_state=random_state)
-        return {"likelihood_kind": "bound", "log_likelihood": ll, "std_err": se}
-    if key == "vae" or hasattr(model, "iwae_bound"):
-        if getattr(model, "likelihood", "bernoulli") == "bernoulli":
-            _check_binary_for_bernoulli(model, X_test)
-        b = _numpy(model.iwae_bound(X_test, iwae_k, random_state=random_state))
-        return {"likelihood_kind": "bound", "log_likelihood": float(b.mean()),
-                "std_err": float(b.std(ddof=1) / math.sqrt(b.size)) if b.size > 1 else 0.0}
-    if key == "lda":
-        return {"likelihood_kind": "perplexity", "perplexity": float(model.perplexity(X_test, random_state=random_state))}
-    if likelihood == "exact" and hasattr(model, "log_prob"):
-        try:
-            lp = model.log_prob(X_test, lengths) if lengths is not None else model.log_prob(X_test)
-        except ValueError as err:  # e.g. a Boltzmann machine too large to enumerate
-            notes.append(f"log-likelihood: {err}")
-            return {}
-        lp = _numpy(lp)
-        return {"likelihood_kind": "exact", "log_likelihood": float(lp.mean()),
-                "std_err": float(lp.std(ddof=1) / math.sqrt(lp.size)) if lp.size > 1 else 0.0}
-    notes.append(f"log-likelihood: {type(model).__name__} defines no tractable likelihood or bound")
-    return {}
-
-
-def _call_sample(model: Any, n: int, random_state: int) -> Any:
+def _likelihood(model: Any, X_test: Any, X_train: Any, lengths: Any, notes: list[str], **options: Any) -> dict:
+    """The held-out likelihood that ``model`` reports through its one method, ``held_out_likelihood``."""
+    method = getattr(model, "held_out_likelihood", None)
+    if method is None:
+        notes.append(f"log-likelihood: {type(model).__name__} defines no tractable likelihood or bound")
+        return {}
+    kwargs = dict(X_train=X_train, **options)
+    if lengths is not None:
+        kwargs["lengths"] = lengths
     try:
-        return model.sample(n, random_state=random_state)
-    except TypeError:  # a sampler without random_state
-        return model.sample(n)
+        return method(X_test, **kwargs)
+    except LikelihoodUnavailable as err:  # e.g. a Boltzmann machine too large to enumerate; bad input still raises
+        notes.append(f"log-likelihood: {err}")
+        return {}
 
 
 def evaluate(model: Any, X_test: Any, *, X_train: Any = None, fit: bool = False, fit_kwargs: dict | None = None,
@@ -383,20 +325,14 @@ def evaluate(model: Any, X_test: Any, *, X_train: Any = None, fit: bool = False,
     elif fit_kwargs:
         raise ValueError("fit_kwargs are only used with fit=True.")
 
-    key = _registry_key(model)
-    out.update(_likelihood(key, model, X_test, X_train, lengths, iwae_k=iwae_k, ais_temperatures=ais_temperatures,
-                           ais_chains=ais_chains, random_state=random_state, notes=notes))
+    out.update(_likelihood(model, X_test, X_train, lengths, notes, iwae_k=iwae_k, ais_temperatures=ais_temperatures,
+                           ais_chains=ais_chains, random_state=random_state))
 
     if n_samples > 0 and (sample_fn is not None or hasattr(model, "sample")):
         t0 = time.perf_counter()
-        try:
-            draws = sample_fn(n_samples) if sample_fn is not None else _call_sample(model, n_samples, random_state)
-        except TypeError as err:
-            draws = None
-            notes.append(f"samples: model.sample({n_samples}) failed ({err}); pass sample_fn")
+        draws = sample_fn(n_samples) if sample_fn is not None else model.sample(n_samples, random_state=random_state)
         out["sample_seconds"] = time.perf_counter() - t0
-        if draws is not None:
-            out.update(_sample_metrics(_numpy(draws), X_test, X_train, lengths, image_size, notes))
+        out.update(_sample_metrics(_numpy(draws), X_test, X_train, lengths, image_size, notes))
     elif n_samples > 0:
         notes.append(f"samples: {type(model).__name__} has no sample method; pass sample_fn")
     return Evaluation(**out, notes=tuple(notes))
@@ -415,7 +351,7 @@ def _sample_metrics(S: np.ndarray, X_test: Any, X_train: Any, lengths: Any, imag
         return {}
     out: dict[str, Any] = {}
     side = image_size or {64: 8, 784: 28}.get(S.shape[1])
-    in_unit = S.min() >= -1e-6 and S.max() <= 1 + 1e-6
+    in_unit = S.min() >= -RANGE_TOLERANCE and S.max() <= 1 + RANGE_TOLERANCE
     if side is not None and side * side == S.shape[1] and side in (8, 28) and in_unit:
         from .classifier import digit_classifier, digit_frechet_distance, digit_precision_recall
 

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import check_array, check_int, check_option
+from .._validation import check_images, check_int, check_option
 from .._torch import check_hidden, mlp, reset_parameters
 from .gan import _AdversarialNet
 
@@ -175,29 +175,10 @@ class ConditionalGAN(_AdversarialNet):
                 e.uniform_(-1.0 / np.sqrt(e.shape[1]), 1.0 / np.sqrt(e.shape[1]), generator=gen)
 
     def _prepare(self, X: Any, name: str = "X") -> torch.Tensor:
-        ndim = np.ndim(X)
-        if ndim not in (2, 3, 4):
-            raise ValueError(f"{name} must be 2-D (n_samples, n_features={self.n_features}), got shape {np.shape(X)}.")
-        arr = check_array(X, name, ndim=ndim, dtype=np.float32)
-        if ndim > 2:  # images (n, h, w) or (n, 1, h, w): flatten when the pixel count matches
-            if int(np.prod(arr.shape[1:])) != self.n_features:
-                raise ValueError(
-                    f"{name} has shape {arr.shape}: {int(np.prod(arr.shape[1:]))} values per sample, but the model "
-                    f"was built for n_features={self.n_features}; pass (n_samples, {self.n_features}) data."
-                )
-            arr = arr.reshape(arr.shape[0], -1)
-        if arr.shape[1] != self.n_features:
-            raise ValueError(
-                f"{name} has {arr.shape[1]} features but the model was built for n_features={self.n_features}; "
-                f"build ConditionalGAN(n_features={arr.shape[1]}, ...) for this data."
-            )
-        lo, hi = float(arr.min()), float(arr.max())
-        if lo < -1e-6 or hi > 1 + 1e-6:
-            raise ValueError(
-                f"{name} must hold values in [0, 1], got range [{lo:.3g}, {hi:.3g}]; "
-                f"rescale it (8-bit images / 255, scikit-learn's digits / 16)."
-            )
-        return torch.from_numpy(np.clip(arr, 0.0, 1.0) * 2.0 - 1.0).to(self.device)  # [0, 1] -> [-1, 1]
+        arr = check_images(X, name, n_pixels=self.n_features,
+                           hint=f"the model was built for n_features={self.n_features}; build ConditionalGAN(n_features=...) "
+                                f"with the pixel count of your images")
+        return torch.from_numpy(arr.astype(np.float32) * 2.0 - 1.0).to(self.device)  # [0, 1] -> [-1, 1]
 
     def _to_user(self, x: torch.Tensor) -> torch.Tensor:
         return (x + 1.0) / 2.0

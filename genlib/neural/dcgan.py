@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import check_array, check_int
+from .._validation import check_array, check_int, check_range
 from .gan import _AdversarialNet
 
 __all__ = ["DCGAN", "DCGenerator", "DCDiscriminator", "LAYOUTS", "prepare_images"]
@@ -78,13 +78,7 @@ def prepare_images(X: Any, image_size: int, name: str = "X") -> np.ndarray:
             f"{name} holds {arr.shape[2]}x{arr.shape[3]} images but this model was built for image_size={image_size}; "
             f"build it with image_size={arr.shape[2]} if that size is supported ({sorted(LAYOUTS)})."
         )
-    lo, hi = float(arr.min()), float(arr.max())
-    if lo < -1e-6 or hi > 1 + 1e-6:
-        raise ValueError(
-            f"{name} must hold grey levels in [0, 1], got range [{lo:.3g}, {hi:.3g}]; "
-            f"divide 8-bit images by 255 (or scikit-learn's digits by 16) first."
-        )
-    return np.clip(arr, 0.0, 1.0)
+    return check_range(arr, name, hint="divide 8-bit images by 255 (or scikit-learn's digits by 16) first")
 
 
 class DCGenerator(nn.Module):

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._torch import check_hidden, make_generator, mlp, reset_parameters, resolve_device
-from .._validation import check_array, check_float, check_int, check_n_features, check_option
+from .._validation import check_array, check_float, check_int, check_n_features, check_option, check_range
 
 __all__ = [
     "GAN",
@@ -522,12 +522,10 @@ class GAN(_AdversarialNet):
         arr = check_array(X, name, dtype=np.float32)  # (N, n_features), finite
         check_n_features(arr, self.n_features, name)
         lo, hi = OUTPUTS[self.output]
-        if arr.size and (float(arr.min()) < lo - 1e-6 or float(arr.max()) > hi + 1e-6):
-            raise ValueError(
-                f"{name} lies in [{float(arr.min()):.3g}, {float(arr.max()):.3g}] but output={self.output!r} generates "
-                f"only in ({lo:g}, {hi:g}), so G could never match it; rescale {name} into [{lo:g}, {hi:g}] "
-                f"(pixels in [0, 1]: output='sigmoid'; 2 * pixels - 1: output='tanh') or use output='linear'."
-            )
+        if np.isfinite(lo):
+            check_range(arr, name, lo, hi, hint=f"output={self.output!r} generates only in ({lo:g}, {hi:g}), so G could "
+                        f"never match it: rescale {name} (pixels in [0, 1]: output='sigmoid'; 2 * pixels - 1: "
+                        f"output='tanh') or use output='linear'")
         return torch.from_numpy(arr).to(self.device)
 
     def fit(self, X: Any, *, callback: Callable | None = None, callback_every: int = 100) -> "GAN":

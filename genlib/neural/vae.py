@@ -33,11 +33,13 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
 from .._torch import ACTIVATIONS, as_tensor, log_bernoulli, check_hidden, make_generator, mlp, rand, randn, reset_parameters
 from .._validation import check_float, check_int, check_option, renamed_arguments
+from ..base import likelihood_summary
 from .base import NeuralModel
 
 __all__ = ["VAE", "gaussian_kl", "log_normal", "log_standard_normal", "log_bernoulli"]
@@ -298,6 +300,23 @@ class VAE(NeuralModel):
                 logw = torch.cat([self._log_weights(xb, min(chunk, k - s), g) for s in range(0, k, chunk)])  # (k, b)
                 out.append(torch.logsumexp(logw, dim=0) - math.log(k))
         return torch.cat(out)
+
+    def held_out_likelihood(self, X, *, iwae_k=100, random_state=0, **options):
+        """Mean importance-weighted bound with ``iwae_k`` samples: kind ``"bound"``.
+
+        A Bernoulli decoder's bound is a log-likelihood only for binary data; grey levels are
+        refused rather than reported as one.
+        """
+        if self.likelihood == "bernoulli":
+            X_np = np.asarray(X.detach().cpu() if isinstance(X, torch.Tensor) else X, dtype=np.float64)
+            grey = X_np[(X_np != 0) & (X_np != 1)]
+            if grey.size:
+                raise ValueError(
+                    f"X must be binary (0/1) to report {type(self).__name__}'s Bernoulli bound as a log-likelihood, "
+                    f"but {grey.size} of its {X_np.size} values are grey levels (e.g. {float(grey.flat[0]):.3g}); "
+                    f"binarise it (genlib.datasets.binarize) for a model trained on binary data, or train with "
+                    f"likelihood='gaussian' on dequantised data.")
+        return likelihood_summary("bound", self.iwae_bound(X, iwae_k, random_state=random_state))
 
     def loss(self, X: Any) -> torch.Tensor:
         """The training loss of a batch (a scalar): the negative of the objective, averaged over examples.
