@@ -28,6 +28,7 @@ from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..base import likelihood_summary
+from ._checks import atomic_fit
 from .._validation import (
     check_array,
     check_float,
@@ -123,6 +124,7 @@ class ClassConditionalGaussian(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fitting
+    @atomic_fit  # a fit that raises leaves a fitted model as it was
     def fit(self, X, y):
         """Estimate pi_k, mu_k and Sigma_k by maximum likelihood (closed form).
 

@@ -46,6 +46,7 @@ from sklearn.base import BaseEstimator
 
 from ..base import likelihood_summary
 from ..base import ConvergenceWarning
+from ._checks import atomic_fit
 from .._validation import (
     check_array,
     check_float,
@@ -715,6 +716,7 @@ class GaussianMixture(BaseEstimator):
         self.precisions_cholesky_ = precision_cholesky(self.covariances_, self.covariance_type,
                                                        reg_covar=self.reg_covar)
 
+    @atomic_fit  # a fit that raises leaves a fitted model as it was
     def fit(self, X, y=None):
         """Estimate the parameters by EM; returns ``self``.
 

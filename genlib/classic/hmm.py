@@ -44,6 +44,7 @@ from .._validation import (
     check_sequences,
     check_stochastic,
 )
+from ._checks import atomic_fit
 from .gmm import (COVARIANCE_TYPES, check_covariances, component_log_prob, estimate_parameters, kmeans_plusplus,
                   n_parameters, precision_cholesky, sample_components)
 from .hmm_inference import forward_backward, log_likelihood, sample_states, viterbi
@@ -163,6 +164,7 @@ class _BaseHMM(BaseEstimator):
             history.append(float(ll.sum()))
         return {"log_likelihood": history, "n_iter": n_iter, "converged": converged}, self._parameters()
 
+    @atomic_fit  # a fit that raises leaves a fitted model as it was
     def fit(self, X, lengths=None):
         """Estimate the parameters by Baum-Welch (EM), keeping the best of ``n_init`` runs.
 
@@ -177,10 +179,13 @@ class _BaseHMM(BaseEstimator):
         -------
         self
         """
+        # Every check first, before any attribute changes (a refused refit keeps the old fit).
         self._check_hyper()
-        X = self._check_X(X, fitting=True)
+        X, n_features = self._check_X(X, fitting=True)
         lengths = check_lengths(lengths, X.shape[0])
+        self._check_inits(n_features)
         rng = check_random_state(self.random_state)
+        self.n_features_ = n_features
         n_obs = X.shape[0]
         self.histories_, best = [], None  # one record per run; the other attributes derive from it
         for i in range(self.n_init):
@@ -216,7 +221,7 @@ class _BaseHMM(BaseEstimator):
     # ---------------------------------------------------------------- inference
     def _fitted_input(self, X, lengths):
         check_is_fitted(self, ["startprob_", "transmat_"] + list(self._emission_names))
-        X = self._check_X(X, fitting=False)
+        X, _ = self._check_X(X, fitting=False)
         return X, check_lengths(lengths, X.shape[0])
 
     def log_prob(self, X, lengths=None):
@@ -315,7 +320,7 @@ class _BaseHMM(BaseEstimator):
     def bic(self, X, lengths=None):
         """Bayesian information criterion ``-2 log p(X) + n_params log n_samples`` (lower is better)."""
         lp = self.log_prob(X, lengths)
-        return float(-2.0 * lp.sum() + self._n_parameters() * np.log(self._check_X(X, fitting=False).shape[0]))
+        return float(-2.0 * lp.sum() + self._n_parameters() * np.log(self._check_X(X, fitting=False)[0].shape[0]))
 
     def aic(self, X, lengths=None):
         """Akaike information criterion ``-2 log p(X) + 2 n_params`` (lower is better)."""
@@ -431,9 +436,18 @@ class CategoricalHMM(_BaseHMM):
         else:
             n_symbols = self.n_features_
         x, _ = check_sequences(X, None, "X", n_symbols=n_symbols)
-        if fitting:
-            self.n_features_ = int(n_symbols) if n_symbols is not None else int(x.max()) + 1
-        return x  # (n_samples,) int
+        n_features = int(n_symbols) if n_symbols is not None else int(x.max()) + 1
+        return x, n_features  # (n_samples,) int, and the vocabulary size (fit stores it)
+
+    def _check_inits(self, n_features):
+        K = self.n_components
+        if self.startprob_init is not None or self.transmat_init is not None:
+            self._init_chain(None)  # validates them
+        if self.emissionprob_init is not None:
+            B = check_stochastic(self.emissionprob_init, "emissionprob_init", ndim=2, atol=1e-6)
+            if B.shape != (K, n_features):
+                raise ValueError(f"emissionprob_init must have shape ({K}, {n_features}) (n_components, n_features), "
+                                 f"got {B.shape}; pass one row of symbol probabilities per state.")
 
     def _init_emissions(self, X, rng):
         K, M = self.n_components, self.n_features_
@@ -566,11 +580,21 @@ class GaussianHMM(_BaseHMM):
 
     def _check_X(self, X, fitting):
         X = check_array(X, "X")
-        if fitting:
-            self.n_features_ = X.shape[1]
-        else:
+        if not fitting:
             check_n_features(X, self.n_features_)
-        return X
+        return X, X.shape[1]
+
+    def _check_inits(self, n_features):
+        K = self.n_components
+        if self.startprob_init is not None or self.transmat_init is not None:
+            self._init_chain(None)  # validates them
+        if self.means_init is not None:
+            means = check_array(self.means_init, "means_init")
+            if means.shape != (K, n_features):
+                raise ValueError(f"means_init must have shape ({K}, {n_features}) (n_components, n_features), "
+                                 f"got {means.shape}; pass one mean per state with X's columns.")
+        if self.covars_init is not None:
+            check_covariances(self.covars_init, "covars_init", K, n_features, self.covariance_type)
 
     def _check_covars(self, covars, name):
         return check_covariances(covars, name, self.n_components, self.n_features_, self.covariance_type)

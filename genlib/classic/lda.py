@@ -55,6 +55,7 @@ import scipy.sparse as sp
 from scipy.special import gammaln
 from sklearn.base import BaseEstimator
 
+from ._checks import atomic_fit
 from .._validation import (
     check_counts,
     check_float,
@@ -559,6 +560,7 @@ class LatentDirichletAllocation(BaseEstimator):
         return K, alpha, beta, n_iter, burn_in
 
     # ---------------------------------------------------------------- fit
+    @atomic_fit  # a fit that raises leaves a fitted model as it was
     def fit(self, X, y=None, *, X_valid=None):
         """Run the Gibbs sampler on the document-term counts ``X``.
 

@@ -1,0 +1,169 @@
+"""Checks and guards shared by the classic estimators (private).
+
+- :func:`atomic_fit` wraps ``fit`` so that a fit that raises - refused input, or a failure
+  half-way through (a singular covariance, data impossible under the initial parameters) -
+  leaves the estimator exactly as it was before the call: a refused refit never corrupts a
+  fitted model.
+- :func:`check_lengths` and :func:`check_chain` are the checks of the HMM inference
+  functions. They are stricter than, and name more than, ``genlib._validation.check_lengths``
+  (bools, NaN and infinite lengths are refused by name); they could move there.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+
+import numpy as np
+
+__all__ = ["atomic_fit", "check_lengths", "check_chain", "check_log_emissions"]
+
+# Rows of A and pi must sum to one within this (hmmlearn and check_stochastic in hmm.py use the same).
+SUM_TOLERANCE = 1e-6
+
+
+def atomic_fit(fit):
+    """Decorator: if ``fit`` raises, restore the estimator's attributes as they were.
+
+    The fitted state of the classic estimators is their instance dictionary, and every fit
+    *assigns* new arrays (it never writes into a fitted array in place), so a shallow copy
+    of ``__dict__`` taken on entry is a complete snapshot.
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        saved = dict(self.__dict__)
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    return wrapper
+
+
+def _preview(arr, n=6):
+    flat = np.asarray(arr).ravel()
+    text = np.array2string(flat[:n], separator=", ", precision=6)
+    return text[:-1] + ", ...]" if flat.size > n else text
+
+
+def check_lengths(lengths, n_samples, name="lengths", rows="log_b"):
+    """Lengths of concatenated sequences: positive whole numbers summing to ``n_samples``.
+
+    ``None`` means one sequence of ``n_samples`` steps (hmmlearn's convention).
+    """
+    if lengths is None:
+        return np.array([n_samples], dtype=np.int64)
+    if isinstance(lengths, (numbers.Number, str, bytes)):
+        raise TypeError(f"{name} must be a list of sequence lengths, got the single {type(lengths).__name__} "
+                        f"{lengths!r}; pass [{lengths!r}] for one sequence, or None.")
+    try:
+        arr = np.asarray(lengths)
+    except Exception as exc:
+        raise TypeError(f"{name} could not be read as a list of integers ({exc}); pass a 1-D list of ints.") from None
+    if arr.dtype.kind == "b" or (arr.dtype == object and any(isinstance(v, bool) for v in arr.ravel())):
+        raise TypeError(f"{name} must hold integer lengths, got booleans {_preview(arr)}; pass the length of "
+                        f"each sequence, e.g. [100, 50].")
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold integer lengths, got dtype {arr.dtype} ({_preview(arr)}); pass a 1-D "
+                        f"list of ints such as [100, 50].")
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one length per sequence), got shape {arr.shape}; pass "
+                         f"{name}.ravel() or a plain list of ints.")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty; pass None for a single sequence or one length per sequence.")
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or infinite values ({_preview(arr)}); pass whole numbers.")
+        if not np.all(arr == np.round(arr)):
+            bad = arr[arr != np.round(arr)][0]
+            raise ValueError(f"{name} must hold whole numbers, got {bad!r} in {_preview(arr)}; pass integer "
+                             f"lengths (e.g. {name}.astype(int) if they are whole).")
+    arr = arr.astype(np.int64)
+    if arr.min() < 1:
+        i = int(np.argmin(arr))
+        raise ValueError(f"{name} must be positive, got {int(arr[i])} at position {i}; drop empty sequences.")
+    if int(arr.sum()) != n_samples:
+        raise ValueError(f"{name} sums to {int(arr.sum())} but {rows} has {n_samples} rows; the lengths must "
+                         f"split the rows exactly into consecutive sequences (or pass None for one sequence).")
+    return arr
+
+
+def check_log_emissions(log_b, name="log_b"):
+    """``log p(x_t | z_t = k)`` as a float ``(n_samples, K)`` array: no NaN, no +inf (-inf = impossible)."""
+    if hasattr(log_b, "detach") and hasattr(log_b, "cpu"):  # a torch tensor
+        log_b = log_b.detach().cpu().numpy()
+    arr = np.asarray(log_b)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}; pass the float matrix "
+                        f"log p(x_t | z_t = k) of shape (n_samples, n_states).")
+    arr = arr.astype(np.float64, copy=False)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_states), got shape {arr.shape}; one row per time "
+                         f"step, one column per hidden state.")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least one step and one state.")
+    if np.isnan(arr).any() or np.isposinf(arr).any():
+        n_nan, n_inf = int(np.isnan(arr).sum()), int(np.isposinf(arr).sum())
+        raise ValueError(f"{name} contains {n_nan} NaN and {n_inf} +inf value(s); log-likelihoods must be real "
+                         f"or -inf (an impossible emission): find where the emission model produced them.")
+    return arr
+
+
+def _check_distribution(P, name, ndim, log_space, n_states=None):
+    if hasattr(P, "detach") and hasattr(P, "cpu"):
+        P = P.detach().cpu().numpy()
+    arr = np.asarray(P)
+    what = "log-probabilities" if log_space else "probabilities"
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real {what}, got dtype {arr.dtype}.")
+    arr = arr.astype(np.float64)
+    shape = "(K,)" if ndim == 1 else "(K, K)"
+    if arr.ndim != ndim or (ndim == 2 and arr.shape[0] != arr.shape[1]):
+        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}" +
+                         ("; a transition matrix is square (previous state x next state)." if ndim == 2 else "."))
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty; pass at least one state.")
+    if n_states is not None and arr.shape[0] != n_states:
+        raise ValueError(f"{name} has {arr.shape[0]} states but log_b has {n_states} columns; pi, A and log_b "
+                         f"must describe the same number of hidden states K.")
+    if np.isnan(arr).any():
+        raise ValueError(f"{name} contains {int(np.isnan(arr).sum())} NaN value(s); pass finite {what}.")
+    if log_space:
+        if np.isposinf(arr).any() or (arr > SUM_TOLERANCE).any():
+            raise ValueError(f"{name} holds log-probabilities, which are <= 0, but its largest entry is "
+                             f"{arr.max():.6g}; pass np.log of probabilities (did you pass the probabilities "
+                             f"themselves?).")
+        with np.errstate(under="ignore"):
+            prob = np.exp(arr)
+    else:
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains infinite values; probabilities lie in [0, 1].")
+        if arr.min() < 0:
+            raise ValueError(f"{name} has negative entries (min {arr.min():.6g}); probabilities must be >= 0 "
+                             f"(did you pass log-probabilities? then use np.exp({name})).")
+        prob = arr
+    sums = prob.sum(axis=-1)
+    bad = np.abs(sums - 1.0) > SUM_TOLERANCE
+    if np.any(bad):
+        i = int(np.flatnonzero(np.atleast_1d(bad))[0])
+        where = f"sums to {float(np.atleast_1d(sums)[i]):.9g}" if ndim == 1 else \
+            f"row {i} sums to {float(sums[i]):.9g}"
+        fix = (f"normalise with {name} - logsumexp({name}, axis=-1, keepdims=True)" if log_space else
+               f"normalise with {name} / {name}.sum(axis=-1, keepdims=True)")
+        total = "exp(" + name + ")" if log_space else name
+        raise ValueError(f"{total} must sum to 1{'' if ndim == 1 else ' along each row'} within "
+                         f"{SUM_TOLERANCE:g}, but {where}; {fix}.")
+    return arr
+
+
+def check_chain(pi, A, n_states, *, log_space, names=("pi", "A")):
+    """Initial distribution ``(K,)`` and row-stochastic transition matrix ``(K, K)``, K = ``n_states``.
+
+    In ``log_space`` they are log-probabilities (``-inf`` for an impossible start or move).
+    """
+    pi = _check_distribution(pi, names[0], 1, log_space, n_states)
+    A = _check_distribution(A, names[1], 2, log_space, n_states)
+    return pi, A
