@@ -297,3 +297,19 @@ def test_works_in_sklearn_model_selection():
     np.testing.assert_allclose(acc, lda, atol=1e-12)
     loglik = cross_val_score(model, X, y, cv=3)  # default scoring: score() = mean log p(x)
     assert np.all(loglik < 0) and np.all(np.isfinite(loglik))
+
+
+def test_far_finite_input_gives_minus_inf_or_a_clear_error_never_nan():
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 2))
+    model = ClassConditionalGaussian().fit(X, X[:, 0] > 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isneginf(model.log_prob([[1e155, 0.0]])[0])
+        for method in (model.predict, model.predict_proba, model.predict_log_proba):
+            with pytest.raises(ValueError, match="so far from every component"):
+                method([[1e155, 0.0]])
+    with pytest.raises(ValueError, match="too large for float64"):
+        ClassConditionalGaussian().fit(np.r_[X, [[1e155, 0.0]]], np.r_[X[:, 0] > 0, True])

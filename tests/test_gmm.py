@@ -507,3 +507,36 @@ def test_collapse_without_reg_covar_asks_for_reg_covar():
             return
     assert any("reg_covar > 0" in str(w.message) for w in caught)
     assert np.all(np.isfinite(gmm.log_prob(X)))
+
+
+# ------------------------------------------------------------------ finite input, no NaN
+
+@pytest.mark.parametrize("cov_type", ["full", "tied", "diag", "spherical"])
+def test_far_finite_input_gives_exact_or_minus_inf_never_nan(cov_type):
+    from genlib.classic.gmm import component_log_prob, precision_cholesky
+
+    # |x| = 1e160 squares to inf, but with variances 1e20 the density is finite: the
+    # overflow-safe path must match scipy (which whitens before squaring).
+    mean, var = np.array([[1.0, -2.0]]), np.array([1e20, 4e20])
+    cov = {"full": np.diag(var)[None], "tied": np.diag(var), "diag": var[None],
+           "spherical": np.array([2e20])}[cov_type]
+    dense = {"full": np.diag(var), "tied": np.diag(var), "diag": np.diag(var), "spherical": 2e20 * np.eye(2)}[cov_type]
+    X = np.array([[1e160, -3e159], [1e153, 5.0], [0.5, 0.5]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning leaks either
+        got = component_log_prob(X, mean, precision_cholesky(cov, cov_type), cov_type)[:, 0]
+    want = multivariate_normal(mean[0], dense).logpdf(X)
+    assert np.all(np.isfinite(want))
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    # Beyond the float range the density rounds to 0: log_prob is -inf (not NaN), posteriors are refused.
+    rng = np.random.default_rng(0)
+    gmm = GaussianMixture(2, covariance_type=cov_type, random_state=0).fit(rng.normal(size=(100, 2)))
+    far = np.array([[1e155, 0.0], [1e200, 1e200], [1e308, -1e308]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.all(np.isneginf(gmm.log_prob(far)))
+        for method in (gmm.predict, gmm.predict_proba):
+            with pytest.raises(ValueError, match="so far from every component"):
+                method(far)
+    with pytest.raises(ValueError, match="too large for float64"):
+        GaussianMixture(2).fit(np.r_[rng.normal(size=(10, 2)), [[1e155, 0.0]]])

@@ -280,3 +280,16 @@ def test_information_criteria_and_verbose(capsys):
     np.testing.assert_allclose(model.bic(X), -2 * ll + n_params * np.log(300))
     np.testing.assert_allclose(model.aic(X), -2 * ll + 2 * n_params)
     assert model.get_params()["n_components"] == 3  # a scikit-learn estimator
+
+
+def test_far_finite_input_gives_minus_inf_or_a_clear_error_never_nan():
+    model = gaussian_truth()
+    far = np.array([[1e155, 0.0], [0.0, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isneginf(model.log_prob(far)[0])
+        for method in (model.predict, model.predict_proba):
+            with pytest.raises(ValueError, match="probability 0 under the model"):
+                method(far)
+    with pytest.raises(ValueError, match="too large for float64"):
+        GaussianHMM(2).fit(np.r_[model.sample(50), far])

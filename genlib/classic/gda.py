@@ -38,7 +38,8 @@ from .._validation import (
     check_option,
     check_random_state,
 )
-from .gmm import component_log_prob, estimate_parameters, precision_cholesky, sample_components
+from .gmm import (check_not_too_far, check_squares_finite, component_log_prob, estimate_parameters,
+                  precision_cholesky, sample_components)
 
 __all__ = ["ClassConditionalGaussian"]
 
@@ -141,7 +142,7 @@ class ClassConditionalGaussian(ClassifierMixin, BaseEstimator):
         """
         check_option(self.covariance, "covariance", ("full", "tied"))
         reg_covar = check_float(self.reg_covar, "reg_covar", minimum=0.0)
-        X = check_array(X, "X")
+        X = check_squares_finite(check_array(X, "X"))
         y = self._check_labels(y, X.shape[0])
         classes, y_index, counts = np.unique(y, return_inverse=True, return_counts=True)
         if np.any(counts < 2):
@@ -267,7 +268,9 @@ class ClassConditionalGaussian(ClassifierMixin, BaseEstimator):
         ndarray of shape (n, K), columns in the order of ``classes_``
         """
         joint = self.log_joint(X)  # (n, K)
-        return joint - logsumexp(joint, axis=1, keepdims=True)
+        norm = logsumexp(joint, axis=1, keepdims=True)
+        check_not_too_far(norm[:, 0])
+        return joint - norm
 
     def predict_proba(self, X):
         """Posterior class probabilities p(y = k | x); rows sum to one.
@@ -286,6 +289,7 @@ class ClassConditionalGaussian(ClassifierMixin, BaseEstimator):
         ndarray of shape (n,), labels from ``classes_``
         """
         joint = self.log_joint(X)  # (n, K); checks that the model is fitted
+        check_not_too_far(joint.max(axis=1))
         return self.classes_[np.argmax(joint, axis=1)]
 
     # ----------------------------------------------------------------- sampling

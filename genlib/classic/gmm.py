@@ -198,20 +198,52 @@ def component_log_prob(X, means, precisions_chol, covariance_type):
         for start in range(0, N, step):
             rows = slice(start, start + step)
             # y_nk = U_k^T (x_n - mu_k) for every n and k in one matrix product
-            y = (X[rows] @ U_cols - shift).reshape(-1, K, D)  # (rows, K, D)
-            maha[rows] = np.einsum("nkd,nkd->nk", y, y)  # ||y_nk||^2 = (x-mu)^T Sigma^-1 (x-mu)
+            with np.errstate(over="ignore", invalid="ignore"):  # |x| > 1e154: recomputed below
+                y = (X[rows] @ U_cols - shift).reshape(-1, K, D)  # (rows, K, D)
+                maha[rows] = np.einsum("nkd,nkd->nk", y, y)  # ||y_nk||^2 = (x-mu)^T Sigma^-1 (x-mu)
     elif covariance_type == "diag":
         prec = precisions_chol**2  # (K, D): 1 / sigma_kd^2
         # sum_d (x_d - mu_kd)^2 / sigma_kd^2, expanded into three matrix products
-        maha = (X**2) @ prec.T - 2.0 * X @ (means * prec).T + np.sum(means**2 * prec, axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):  # |x| > 1e154: recomputed below
+            maha = (X**2) @ prec.T - 2.0 * X @ (means * prec).T + np.sum(means**2 * prec, axis=1)
     else:  # spherical
         prec = precisions_chol**2  # (K,): 1 / sigma_k^2
-        sq = np.einsum("nd,nd->n", X, X)[:, None] - 2.0 * X @ means.T + np.einsum("kd,kd->k", means, means)
-        maha = sq * prec
+        with np.errstate(over="ignore", invalid="ignore"):
+            sq = np.einsum("nd,nd->n", X, X)[:, None] - 2.0 * X @ means.T + np.einsum("kd,kd->k", means, means)
+            maha = sq * prec
     # The expanded forms can round to tiny negatives: a squared distance is >= 0.
     if covariance_type in ("diag", "spherical"):
         np.maximum(maha, 0.0, out=maha)
+    overflow = ~np.isfinite(maha)
+    if overflow.any():  # x**2 overflowed (|x| > 1e154): recompute those rows without squaring x
+        rows = np.flatnonzero(overflow.any(axis=1))
+        maha[rows] = _mahalanobis_scaled(X[rows], means, precisions_chol, covariance_type)
     return -0.5 * (D * math.log(2.0 * math.pi) + maha) + log_det_half
+
+
+def _mahalanobis_scaled(X, means, precisions_chol, covariance_type):
+    """Squared Mahalanobis distances (n, K) for samples far from the origin, overflow-safe.
+
+    ``(x - mu)^T Sigma^-1 (x - mu) = (s ||U^T (x - mu) / s||)^2`` with ``s = max_d |x_d - mu_d|``:
+    the whitened difference is formed from numbers of size 1, so the only overflow left is
+    in the final square, i.e. exactly when the distance itself exceeds the float range
+    (then it is ``inf`` and the density rounds to 0, its log to ``-inf``).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        diff = X[:, None, :] - means[None, :, :]  # (n, K, D)
+        s = np.abs(diff).max(axis=2)  # (n, K)
+        z = diff / np.where((s > 0) & np.isfinite(s), s, 1.0)[:, :, None]
+        if covariance_type == "full":
+            y = np.einsum("nkd,kde->nke", z, precisions_chol)
+        elif covariance_type == "tied":
+            y = z @ precisions_chol
+        elif covariance_type == "diag":
+            y = z * precisions_chol[None]
+        else:
+            y = z * precisions_chol[None, :, None]
+        r = s * np.sqrt(np.einsum("nkd,nkd->nk", y, y))  # the distance, then its square: s^2 alone may overflow
+        maha = r * r
+    return np.where(np.isfinite(s), maha, np.inf)  # x - mu itself overflowed: beyond any float
 
 
 def _normalise(weighted_log_prob):
@@ -221,11 +253,38 @@ def _normalise(weighted_log_prob):
     overflow and the largest is exactly 1, so the sum cannot underflow to zero.
     """
     a = weighted_log_prob
-    m = a.max(axis=1)  # (N,); finite since every weight is > 0
-    resp = np.exp(a - m[:, None])  # (N, K), numerators of eq. (gmm-resp) scaled by exp(-m_n)
-    total = resp.sum(axis=1)  # (N,), in [1, K]
-    resp /= total[:, None]  # r_nk, eq. (gmm-resp)
-    return np.log(total) + m, resp  # log p(x_n) = m_n + log sum_k exp(a_nk - m_n)
+    m = a.max(axis=1)  # (N,); finite unless x_n is beyond the float range of every component
+    far = np.isneginf(m)  # p(x_n | k) rounds to 0 for every k: log p(x_n) = -inf, r_nk undefined (NaN)
+    if far.any():
+        m = np.where(far, 0.0, m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        resp = np.exp(a - m[:, None])  # (N, K), numerators of eq. (gmm-resp) scaled by exp(-m_n)
+        total = resp.sum(axis=1)  # (N,), in [1, K]
+        resp /= total[:, None]  # r_nk, eq. (gmm-resp)
+        return np.log(total) + m, resp  # log p(x_n) = m_n + log sum_k exp(a_nk - m_n)
+
+
+def check_not_too_far(log_norm, name="X"):
+    """Refuse samples whose density under every component rounds to 0 (their posteriors are 0/0)."""
+    far = np.flatnonzero(np.isneginf(log_norm))
+    if far.size:
+        raise ValueError(
+            f"{name} row {int(far[0])} ({far.size} row(s) in all) lies so far from every component (squared "
+            f"Mahalanobis distance beyond the float64 range, ~1e308) that its density rounds to 0 under all of "
+            f"them, so which component it belongs to is undefined (0/0); its log_prob is -inf. Rescale {name} "
+            f"like the training data, or drop such outliers.")
+
+
+def check_squares_finite(X, name="X"):
+    """Refuse training data whose squares overflow float64 (moments and covariances would be inf)."""
+    with np.errstate(over="ignore"):
+        total = np.einsum("nd,nd->", X, X)
+    if not np.isfinite(4.0 * total):  # 4: (x - mu)^2 <= 4 max(x^2, mu^2)
+        raise ValueError(
+            f"{name} is too large for float64: the sum of its squared values overflows (max |x| = "
+            f"{np.abs(X).max():.3g}), so its covariance cannot be computed; rescale {name}, e.g. "
+            f"sklearn.preprocessing.StandardScaler, or divide by a power of 10.")
+    return X
 
 
 def log_responsibilities(weighted_log_prob):
@@ -728,7 +787,7 @@ class GaussianMixture(BaseEstimator):
             Present for scikit-learn pipelines.
         """
         self._check_hyperparameters()
-        X = check_array(X, "X")
+        X = check_squares_finite(check_array(X, "X"))
         N, D = X.shape
         K = self.n_components
         if N < K:
@@ -855,12 +914,16 @@ class GaussianMixture(BaseEstimator):
     def predict_proba(self, X):
         """Responsibilities ``r_nk = p(z_n = k | x_n)``, eq. (gmm-resp); shape (N, K)."""
         X = self._check_X(X)
-        return _normalise(self._weighted_log_prob(X))[1]
+        log_norm, resp = _normalise(self._weighted_log_prob(X))
+        check_not_too_far(log_norm)
+        return resp
 
     def predict(self, X):
         """The most probable component of each sample, ``argmax_k r_nk``; shape (N,)."""
         X = self._check_X(X)
-        return self._weighted_log_prob(X).argmax(axis=1)
+        a = self._weighted_log_prob(X)
+        check_not_too_far(a.max(axis=1))
+        return a.argmax(axis=1)
 
     def fit_predict(self, X, y=None):
         """``fit(X)`` then ``predict(X)``."""

@@ -45,7 +45,7 @@ from .._validation import (
     check_stochastic,
 )
 from ._checks import atomic_fit
-from .gmm import (COVARIANCE_TYPES, check_covariances, component_log_prob, estimate_parameters, kmeans_plusplus,
+from .gmm import (COVARIANCE_TYPES, check_covariances, check_squares_finite, component_log_prob, estimate_parameters, kmeans_plusplus,
                   n_parameters, precision_cholesky, sample_components)
 from .hmm_inference import forward_backward, log_likelihood, sample_states, viterbi
 
@@ -58,6 +58,16 @@ _UNVISITED = 1e-10
 def _log(p: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
         return np.log(p)
+
+
+def _check_possible(log_prob, consequence):
+    """Refuse sequences of probability 0 under the model (log p = -inf) where a posterior is asked for."""
+    bad = np.flatnonzero(np.isneginf(log_prob))
+    if bad.size:
+        raise ValueError(
+            f"sequence {int(bad[0])} of X ({bad.size} in all) has probability 0 under the model ({consequence}): "
+            f"it uses a symbol, start or transition the model gives probability 0, or (Gaussian) lies beyond "
+            f"the float64 range of every state; log_prob(X) is -inf for it. Drop it, or refit on data like it.")
 
 
 class _BaseHMM(BaseEstimator):
@@ -266,7 +276,8 @@ class _BaseHMM(BaseEstimator):
         ndarray of shape (n_samples, n_components)
         """
         X, lengths = self._fitted_input(X, lengths)
-        _, gamma, _ = forward_backward(self.startprob_, self.transmat_, self._log_emission(X), lengths)
+        ll, gamma, _ = forward_backward(self.startprob_, self.transmat_, self._log_emission(X), lengths)
+        _check_possible(ll, "its state posteriors are 0/0")
         return gamma
 
     def decode(self, X, lengths=None):
@@ -280,6 +291,7 @@ class _BaseHMM(BaseEstimator):
         """
         X, lengths = self._fitted_input(X, lengths)
         path, log_prob = viterbi(_log(self.startprob_), _log(self.transmat_), self._log_emission(X), lengths)
+        _check_possible(log_prob, "every state path has probability 0, so no path is the most probable")
         return log_prob, path
 
     def predict(self, X, lengths=None):
@@ -580,7 +592,9 @@ class GaussianHMM(_BaseHMM):
 
     def _check_X(self, X, fitting):
         X = check_array(X, "X")
-        if not fitting:
+        if fitting:
+            check_squares_finite(X)
+        else:
             check_n_features(X, self.n_features_)
         return X, X.shape[1]
 
