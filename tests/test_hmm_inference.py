@@ -205,3 +205,137 @@ def test_bad_lengths_and_shapes_are_refused():
         log_likelihood(pi, A, log_b, chunk_size=0)
     with pytest.raises(ValueError, match="engine must be"):
         forward_backward(pi, A, log_b, engine="fast")
+
+
+# ------------------------------------------------------------------ Viterbi: the scan engine
+
+@pytest.mark.parametrize("K,T,seed", CASES)
+def test_viterbi_scan_equals_recursion_and_brute_force(K, T, seed):
+    pi, A, B = random_hmm(K, 4, seed)
+    x = np.random.default_rng(seed + 100).integers(0, 4, size=T)
+    log_b = np.log(B.T[x])
+    *_, path, best = brute_force(pi, A, log_b)
+    for kwargs in [{"engine": "recursion"}] + [{"chunk_size": c} for c in (1, 2, 3, None)]:
+        p, lp = viterbi(np.log(pi), np.log(A), log_b, **kwargs)
+        np.testing.assert_array_equal(p, path)
+        np.testing.assert_allclose(lp, [best], rtol=1e-12)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 50, None])
+def test_viterbi_scan_equals_recursion_on_long_ragged_sequences(chunk):
+    pi, A, B = random_hmm(4, 27, 3)
+    rng = np.random.default_rng(3)
+    lengths = np.array([400, 1, 137, 999, 64, 2])
+    log_b = np.log(B.T[rng.integers(0, 27, size=lengths.sum())])
+    p_ref, lp_ref = viterbi(np.log(pi), np.log(A), log_b, lengths, engine="recursion")
+    p, lp = viterbi(np.log(pi), np.log(A), log_b, lengths, chunk_size=chunk)
+    np.testing.assert_array_equal(p, p_ref)
+    np.testing.assert_allclose(lp, lp_ref, rtol=1e-12)
+
+
+def test_viterbi_scan_with_forbidden_moves_and_many_states():
+    # Left-to-right chains (log A = -inf below the diagonal) and K = 12 (the (S, K, K, K) branch).
+    for K, seed in ((3, 0), (12, 1)):
+        rng = np.random.default_rng(seed)
+        A = np.triu(rng.random((K, K)) + 0.1)
+        A /= A.sum(axis=1, keepdims=True)
+        pi = np.r_[1.0, np.zeros(K - 1)]
+        log_b = np.log(rng.dirichlet(np.ones(K), size=3000))
+        with np.errstate(divide="ignore"):
+            log_pi, log_A = np.log(pi), np.log(A)
+        p_ref, lp_ref = viterbi(log_pi, log_A, log_b, [1000, 2000], engine="recursion")
+        p, lp = viterbi(log_pi, log_A, log_b, [1000, 2000])
+        np.testing.assert_array_equal(p, p_ref)
+        np.testing.assert_allclose(lp, lp_ref, rtol=1e-12)
+        assert np.all(np.diff(p[:1000]) >= 0) and np.all(np.diff(p[1000:]) >= 0)  # never moves back
+
+
+def test_viterbi_one_million_steps_match_hmmlearn():
+    hmm = pytest.importorskip("hmmlearn.hmm")
+    pi, A, B = random_hmm(3, 5, 11)
+    x = np.random.default_rng(11).integers(0, 5, size=1_000_000)
+    ref = hmm.CategoricalHMM(3, n_features=5)
+    ref.startprob_, ref.transmat_, ref.emissionprob_ = pi, A, B
+    ref_lp, ref_path = ref.decode(x.reshape(-1, 1), algorithm="viterbi")
+    log_b = np.log(B.T[x])
+    path, lp = viterbi(np.log(pi), np.log(A), log_b)
+    np.testing.assert_allclose(lp, [ref_lp], rtol=1e-10)
+
+    def log_joint(z):  # log p(x, z) of a path, summed directly
+        return np.log(pi)[z[0]] + log_b[np.arange(len(z)), z].sum() + np.log(A)[z[:-1], z[1:]].sum()
+
+    # Exact ties exist (0 -> 0 -> 2 -> 0 and 0 -> 2 -> 0 -> 0 under two equal symbols have the
+    # same probability), and the libraries break them differently: both paths must be optimal.
+    np.testing.assert_allclose([log_joint(path), log_joint(ref_path)], [ref_lp, ref_lp], rtol=1e-10)
+    assert np.mean(path == ref_path) > 0.9
+    # genlib's two engines break the ties alike (the scan is the recursion, reassociated)
+    p_rec, lp_rec = viterbi(np.log(pi), np.log(A), log_b[:20_000], engine="recursion")
+    p_scan, lp_scan = viterbi(np.log(pi), np.log(A), log_b[:20_000])
+    np.testing.assert_array_equal(p_scan, p_rec)
+    np.testing.assert_allclose(lp_scan, lp_rec, rtol=1e-12)
+
+
+# ------------------------------------------------------------------ refused input
+
+def _message(fn, *args, **kwargs):
+    with pytest.raises((ValueError, TypeError)) as info:
+        fn(*args, **kwargs)
+    return str(info.value)
+
+
+def test_bad_chains_are_refused_by_name():
+    pi, A, B = random_hmm(3, 4, 0)
+    log_b = np.log(B.T[[0, 1, 2, 3, 1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bad = {
+            "NaN": (np.r_[np.nan, pi[1:]], np.where(np.eye(3) == 1, np.nan, A)),
+            "negative": (np.r_[-0.1, pi[0] + 0.1, pi[1:]][:3], np.array([[1.2, -0.2, 0.0]] + A[1:].tolist())),
+            "sum to 1": (pi * 1.1, A * 0.9),
+        }
+    for what, (p, a) in bad.items():
+        for name, args in (("pi", (p, A)), ("A", (pi, a))):
+            for fn in (log_likelihood, forward_backward):
+                msg = _message(fn, *args, log_b)
+                assert name in msg and what in msg, msg
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_args = (np.log(args[0]), np.log(args[1]))
+            msg = _message(viterbi, *log_args, log_b)
+            assert "log_" + name in msg, msg
+            msg = _message(forward_log, *log_args, log_b)
+            assert "log_" + name in msg, msg
+    # probabilities passed where log-probabilities are expected: named, with the fix
+    assert "np.log" in _message(viterbi, pi, np.log(A), log_b)
+    assert "np.exp" in _message(log_likelihood, np.log(pi), A, log_b)
+    assert "log_A" in _message(backward_log, np.log(A * 0.5), log_b)
+    # K must agree between pi, A and log_b
+    pi2, A2, _ = random_hmm(2, 4, 0)
+    assert "pi has 2 states but log_b has 3 columns" in _message(forward_backward, pi2, A, log_b)
+    assert "A has 2 states but log_b has 3 columns" in _message(log_likelihood, pi, A2, log_b)
+    assert "log_A must have shape (K, K)" in _message(viterbi, np.log(pi), np.log(A[:2]), log_b)
+    # log_b: NaN and +inf are refused, -inf (an impossible emission) is allowed
+    for value in (np.nan, np.inf):
+        lb = log_b.copy()
+        lb[2, 1] = value
+        assert "log_b contains" in _message(forward_backward, pi, A, lb)
+    lb = log_b.copy()
+    lb[2, :] = -np.inf
+    assert log_likelihood(pi, A, lb)[0] == -np.inf
+    # a tolerance of 1e-6 on the sums, as hmmlearn: rounding is accepted
+    log_likelihood(pi * (1 + 1e-9), A, log_b)
+
+
+@pytest.mark.parametrize("lengths,match", [
+    ([2, 3.5], "whole numbers"), ([6, -1], "must be positive"), ([2, 2], "sums to 4 but log_b has 5 rows"),
+    ([True, True], "booleans"), ([2.0, np.nan], "NaN"), (5, "single int"), (["2", "3"], "integer lengths"),
+    ([[2, 3]], "1-D"), ([], "empty"),
+])
+def test_bad_lengths_are_refused_by_name(lengths, match):
+    pi, A, B = random_hmm(2, 3, 0)
+    log_b = np.log(B.T[[0, 1, 2, 1, 0]])
+    for fn, args in ((forward_backward, (pi, A)), (log_likelihood, (pi, A)),
+                     (viterbi, (np.log(pi), np.log(A))), (forward_log, (np.log(pi), np.log(A))),
+                     (backward_log, (np.log(A),))):
+        msg = _message(fn, *args, log_b, lengths)
+        assert "lengths" in msg and match in msg, msg
+    np.testing.assert_array_equal(viterbi(np.log(pi), np.log(A), log_b, [2.0, 3.0])[0],
+                                  viterbi(np.log(pi), np.log(A), log_b, [2, 3])[0])  # whole floats are fine

@@ -164,6 +164,7 @@ def check_chain(pi, A, n_states, *, log_space, names=("pi", "A")):
 
     In ``log_space`` they are log-probabilities (``-inf`` for an impossible start or move).
     """
-    pi = _check_distribution(pi, names[0], 1, log_space, n_states)
+    if pi is not None:  # None: only A (the backward recursion has no pi)
+        pi = _check_distribution(pi, names[0], 1, log_space, n_states)
     A = _check_distribution(A, names[1], 2, log_space, n_states)
     return pi, A
