@@ -8,7 +8,11 @@ chunked scan of :mod:`genlib.classic.hmm_inference`. Cases (issue 4):
 (a) CategoricalHMM, 4 states, 27 symbols, one sequence of 200,000 characters of the
     standard-library docstring corpus;
 (b) the same characters as 1,000 sequences of length 200;
-(c) GaussianHMM, 3 states, full covariances, 100,000 x 2 points sampled from a known HMM.
+(c) GaussianHMM, 3 states, full covariances, 100,000 x 2 points sampled from a known HMM;
+(d) Viterbi decoding (``decode``) of one sequence of 1,000,000 steps, CategoricalHMM with 3
+    states and 5 symbols at fixed parameters: genlib's max-plus chunked scan against hmmlearn's
+    compiled Viterbi; target ratio <= 10 with the same maximal log-probability (the paths may
+    differ only where two paths are exactly equally probable: both must be optimal).
 
 The peer is hmmlearn with its default ``implementation="log"``; hmmlearn's
 ``implementation="scaling"`` (the same recursion genlib uses) is timed too and reported as
@@ -145,11 +149,49 @@ def gaussian_case(name, X, n_iter, repeat):
                 n_components=K, data_shape=list(X.shape))
 
 
+def viterbi_case(name, n_steps, repeat):
+    from hmmlearn.hmm import CategoricalHMM as PeerHMM
+
+    from genlib.classic import CategoricalHMM
+
+    K, M = 3, 5
+    rng = np.random.default_rng(11)
+    pi, A, B = rng.dirichlet(np.ones(K)), rng.dirichlet(np.ones(K), size=K), rng.dirichlet(np.ones(M), size=K)
+    X = rng.integers(0, M, size=(n_steps, 1))
+    ours = CategoricalHMM.from_parameters(pi, A, B)
+    peer = PeerHMM(K, n_features=M)
+    peer.startprob_, peer.transmat_, peer.emissionprob_ = pi, A, B
+    fns = {"genlib": lambda: ours.decode(X), "peer": lambda: peer.decode(X, algorithm="viterbi")}
+    for fn in fns.values():
+        fn()  # warm-up
+    res = _common.alternate(fns, repeat=repeat)
+    (lp_g, path_g), (lp_p, path_p) = res["genlib"]["result"], res["peer"]["result"]
+    x = X[:, 0]
+
+    def log_joint(z):  # log p(x, z) of a path, summed directly
+        return float(np.log(pi)[z[0]] + np.log(B)[z, x].sum() + np.log(A)[z[:-1], z[1:]].sum())
+
+    lp_g, lp_p = float(lp_g.sum()), float(lp_p)
+    rel = abs(lp_g - lp_p) / abs(lp_p)
+    both_optimal = abs(log_joint(path_g) - lp_p) <= 1e-10 * abs(lp_p)
+    ratio = res["genlib"]["seconds"] / res["peer"]["seconds"]
+    out = {side: {"seconds": res[side]["seconds"], "runs": res[side]["runs"]} for side in fns}
+    out["genlib"]["log_prob"], out["peer"]["log_prob"] = lp_g, lp_p
+    out["peer"]["library"] = "hmmlearn CategoricalHMM.decode(algorithm='viterbi')"
+    return _common.case(
+        name, out["genlib"], out["peer"], target="decode time ratio <= 10 at equal maximal log-probability",
+        met=bool(ratio <= 10.0 and rel <= 1e-10 and both_optimal), ratio=ratio, log_prob_rel_diff=rel,
+        genlib_path_is_optimal=bool(both_optimal), path_agreement=float(np.mean(path_g == path_p)),
+        n_components=K, n_symbols=M, n_steps=n_steps,
+    )
+
+
 def main() -> None:
     args = _common.parse_args(__doc__.splitlines()[0])
     quick = args.quick
     n_chars, seq_len, n_gauss, iters, repeat = (40_000, 200, 20_000, 5, 3) if args.quick else \
         (200_000, 200, 100_000, 20, 3)
+    n_viterbi = 100_000 if args.quick else 1_000_000
     chars = _characters(n_chars)
     cases = [
         categorical_case(f"(a) CategoricalHMM 4 states x 27 symbols, 1 sequence of {n_chars} characters",
@@ -158,6 +200,8 @@ def main() -> None:
                          chars, [seq_len] * (n_chars // seq_len), iters, repeat, require_met=True),
         gaussian_case(f"(c) GaussianHMM 3 states, full, {n_gauss} x 2", _gaussian_data(n_gauss), iters, repeat),
     ]
+    viterbi = viterbi_case(f"(d) Viterbi decode, CategoricalHMM 3 states x 5 symbols, 1 sequence of {n_viterbi} "
+                           f"steps", n_viterbi, 5)
     for c in cases:
         print(
             f"  {c['case']}: genlib {1e3 * c['genlib']['seconds_per_iter']:.1f} ms/iter, "
@@ -166,7 +210,10 @@ def main() -> None:
             f"{c['genlib']['final_total_loglik']:.3f} vs {c['peer']['final_total_loglik']:.3f} "
             f"(rel. diff {c['loglik_rel_diff']:.1e})"
         )
-    _common.write("hmm", cases, quick=quick, out=args.out)
+    print(f"  {viterbi['case']}: genlib {viterbi['genlib']['seconds']:.3f} s, hmmlearn "
+          f"{viterbi['peer']['seconds']:.3f} s, ratio {viterbi['ratio']:.1f} (target <= 10); log-prob "
+          f"{viterbi['genlib']['log_prob']:.3f} vs {viterbi['peer']['log_prob']:.3f}")
+    _common.write("hmm", cases + [viterbi], quick=quick, out=args.out)
 
 
 if __name__ == "__main__":
