@@ -46,10 +46,15 @@ __all__ = [
     "reset_parameters",
     "ACTIVATIONS",
     "SEED_RANGE",
+    "CHUNK_FLOATS",
 ]
 
 #: Seeds drawn for new generators lie in [0, SEED_RANGE): below 2**62, which every torch generator accepts.
 SEED_RANGE = 2**62
+
+#: Floats of temporary activations a chunked evaluation holds at once (64 MiB in float32): the pseudo-
+#: likelihood's flipped copies, the IWAE's k samples. Large enough to keep the products efficient.
+CHUNK_FLOATS = 1 << 24
 
 #: Entries checked at a time by the binary test of :func:`as_tensor` (a small temporary per chunk).
 BINARY_CHECK_CHUNK = 1 << 18
@@ -103,6 +108,8 @@ def _seed_from(random_state: Any, name: str) -> int:
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
         if random_state < 0:
             raise ValueError(f"{name} must be a non-negative int, got {random_state}; pass e.g. {name}=0.")
+        if random_state >= 2**63:  # torch seeds are 64-bit signed: hash larger ints (NumPy accepts them) into range
+            return int(np.random.SeedSequence(int(random_state)).generate_state(1, np.uint64)[0] % SEED_RANGE)
         return int(random_state)
     raise TypeError(
         f"{name} must be None, a non-negative int, a numpy.random.Generator or a torch.Generator, "
@@ -197,8 +204,8 @@ def rand(*shape: int, generator: torch.Generator, device: Any = "cpu", dtype=tor
 
 
 def bernoulli(p: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Draw 0/1 with probabilities ``p`` (same shape, dtype and device)."""
-    return (torch.rand(p.shape, generator=generator, device=p.device, dtype=p.dtype) < p).to(p.dtype)
+    """Draw 0/1 with probabilities ``p`` (same shape, dtype and device): u ~ U(0, 1), then 1 where u < p."""
+    return torch.rand(p.shape, generator=generator, device=p.device, dtype=p.dtype).lt_(p)  # in place: one tensor
 
 
 def log_bernoulli(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
@@ -288,6 +295,10 @@ def as_tensor(X: Any, name: str = "X", *, n_features: int | None = None, binary:
         T = _check_tensor(X, name, binary, device, dtype)
     else:
         arr = check_binary(X, name) if binary else check_array(X, name, ndim=2)
+        limit = torch.finfo(dtype).max
+        if arr.size and float(np.abs(arr).max()) > limit:
+            raise ValueError(f"{name} has values up to {float(np.abs(arr).max()):.3g}, beyond the {dtype} range "
+                             f"(+-{limit:.3g}), where the model computes; rescale or standardise {name}.")
         T = torch.as_tensor(arr, dtype=dtype, device=device if device is not None else "cpu")
     if n_features is not None and T.shape[1] != n_features:
         raise ValueError(f"{name} has {T.shape[1]} feature(s) but the model expects n_features={n_features}; "

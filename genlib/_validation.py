@@ -13,7 +13,6 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .base import NotFittedError
 
 __all__ = [
     "check_array",
@@ -67,7 +66,7 @@ def check_array(
     X: Any,
     name: str = "X",
     *,
-    ndim: int = 2,
+    ndim: int | None = 2,
     dtype: Any = np.float64,
     min_samples: int = 1,
     allow_nonfinite: bool = False,
@@ -80,8 +79,9 @@ def check_array(
         The input. Lists, NumPy arrays and CPU/GPU torch tensors are accepted.
     name : str
         The argument's name, used in error messages.
-    ndim : int
-        Required number of dimensions (2 for a data matrix of shape (n_samples, n_features)).
+    ndim : int or None
+        Required number of dimensions (2 for a data matrix of shape (n_samples, n_features));
+        None accepts any number of at least one.
     dtype : numpy dtype
         The floating dtype of the result.
     min_samples : int
@@ -99,7 +99,9 @@ def check_array(
     ValueError: X must be 2-D (n_samples, n_features), got 1-D of shape (2,); reshape a single feature with X.reshape(-1, 1) or a single sample with X.reshape(1, -1).
     """
     arr = _to_numeric(X, name)
-    if arr.ndim != ndim:
+    if ndim is None and arr.ndim == 0:
+        raise ValueError(f"{name} must be an array, got a single value {X!r}.")
+    if ndim is not None and arr.ndim != ndim:
         hint = ""
         if ndim == 2 and arr.ndim == 1:
             hint = "; reshape a single feature with X.reshape(-1, 1) or a single sample with X.reshape(1, -1)"
@@ -275,6 +277,8 @@ def check_is_fitted(model: Any, attributes: str | Iterable[str]) -> None:
     missing = [a for a in attributes if getattr(model, a, None) is None]
     if missing:
         cls = type(model).__name__
+        from .base import NotFittedError  # made on first use (it subclasses scikit-learn's)
+
         raise NotFittedError(
             f"This {cls} instance is not fitted yet (missing {', '.join(missing)}); call {cls}.fit(X) first."
         )
@@ -340,7 +344,11 @@ def check_float(
 
 def check_option(value: Any, name: str, options: Sequence[Any]) -> Any:
     """Return ``value`` if it is one of ``options``, else raise listing them."""
-    if value not in options:
+    try:
+        known = not isinstance(value, np.ndarray) and value in options
+    except (TypeError, ValueError):  # a value that cannot even be compared
+        known = False
+    if not known:
         raise ValueError(f"{name} must be one of {list(options)}, got {value!r}.")
     return value
 
@@ -447,3 +455,10 @@ def check_images(X: Any, name: str = "X", *, n_pixels: int | None = None, hint: 
         raise ValueError(f"{name} has {arr.shape[1]} pixels per image but {n_pixels} are expected"
                          + (f"; {hint}" if hint else "") + ".")
     return check_range(arr, name, hint="divide 8-bit images by 255 (or scikit-learn's digits by 16)")
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """``value`` as a bool: True, False (or NumPy's) only; a string such as "no" is refused, not taken as True."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {type(value).__name__} ({value!r}).")

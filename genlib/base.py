@@ -29,6 +29,7 @@ __all__ = [
     "ModelInfo",
     "REGISTRY",
     "LikelihoodUnavailable",
+    "TrainingDiverged",
     "likelihood_summary",
     "get_info",
     "load_model_class",
@@ -37,18 +38,40 @@ __all__ = [
 ]
 
 
-class NotFittedError(ValueError, AttributeError):
-    """Raised when a method that needs a fitted model is called before ``fit``.
+def _not_fitted_error() -> type:
+    """genlib's NotFittedError, made on first use: a subclass of scikit-learn's, which ``import genlib``
+    does not import (it is slow)."""
+    from sklearn.exceptions import NotFittedError as SkNotFittedError
 
-    It subclasses both ``ValueError`` and ``AttributeError``, as scikit-learn's does,
-    so code written for scikit-learn catches it too.
-    """
+    class NotFittedError(SkNotFittedError):
+        """Raised when a method that needs a fitted model is called before ``fit``.
+
+        It subclasses scikit-learn's ``NotFittedError`` (itself a ``ValueError`` and an
+        ``AttributeError``), so ``except sklearn.exceptions.NotFittedError`` catches it too.
+        """
+
+    NotFittedError.__module__ = __name__
+    return NotFittedError
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NotFittedError":
+        globals()[name] = cls = _not_fitted_error()
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class LikelihoodUnavailable(ValueError):
     """A model's likelihood cannot be computed for this input (e.g. too many units to enumerate).
 
     :func:`genlib.metrics.evaluate` notes it and goes on; any other error is a bad input and is raised.
+    """
+
+
+class TrainingDiverged(FloatingPointError, ValueError):
+    """Training produced a non-finite loss or error; the message names the likely cause (learning rate, data scale).
+
+    A ``FloatingPointError`` and a ``ValueError``, so either ``except`` catches it.
     """
 
 
@@ -104,7 +127,11 @@ def likelihood_summary(kind: str, values: Any, std_err: float | None = None) -> 
     """
     import numpy as np
 
-    arr = np.asarray(values.detach().cpu() if hasattr(values, "detach") else values, dtype=np.float64).ravel()
+    from ._validation import check_array, check_option
+
+    kind = check_option(kind, "kind", ("exact", "estimate", "bound"))
+    arr = check_array(values.detach().cpu().numpy() if hasattr(values, "detach") else np.atleast_1d(values), "values",
+                      ndim=1)
     if std_err is None:
         std_err = float(arr.std(ddof=1) / np.sqrt(arr.size)) if arr.size > 1 else 0.0
     return {"likelihood_kind": kind, "log_likelihood": float(arr.mean()), "std_err": float(std_err)}
@@ -243,13 +270,16 @@ def get_info(key: str) -> ModelInfo:
 
     Raises
     ------
-    KeyError
+    TypeError
+        If ``key`` is not a string.
+    ValueError
         If ``key`` is not registered; the message lists the valid keys.
     """
-    try:
-        return REGISTRY[key]
-    except KeyError:
-        raise KeyError(f"no model registered as {key!r}; valid keys are {sorted(REGISTRY)}.") from None
+    if not isinstance(key, str):
+        raise TypeError(f"key must be a registry key (a string such as 'gmm'), got {type(key).__name__} ({key!r}).")
+    if key not in REGISTRY:
+        raise ValueError(f"no model registered as key={key!r}; valid keys are {sorted(REGISTRY)}.")
+    return REGISTRY[key]
 
 
 def load_model_class(key: str) -> type:

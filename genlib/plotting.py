@@ -51,7 +51,12 @@ def image_grid(images, *, n_cols=10, image_shape=None, ax=None, cmap="gray_r", v
     -------
     matplotlib Axes
     """
-    arr = np.asarray(images.detach().cpu() if hasattr(images, "detach") else images, dtype=float)
+    arr = check_array(images.detach().cpu().numpy() if hasattr(images, "detach") else images, "images", ndim=None,
+                      allow_nonfinite=True)  # NaN shows as a blank pixel
+    if arr.ndim not in (2, 3, 4):
+        raise ValueError(f"images must have shape (n, h, w), (n, 1, h, w) or (n, h*w), got {arr.shape}.")
+    if cmap not in matplotlib.colormaps:
+        raise ValueError(f"cmap must be a matplotlib colormap name such as 'gray_r' or 'viridis', got {cmap!r}.")
     if arr.ndim == 4 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim == 2:
@@ -93,6 +98,8 @@ def scatter_classes(X, y=None, *, ax=None, s=8, alpha=0.7, labels=None, legend=T
         ax.scatter(X[:, 0], X[:, 1], s=s, alpha=alpha, color=COLORS[0], linewidths=0)
         return ax
     y = np.asarray(y)
+    if y.ndim != 1 or len(y) != len(X):
+        raise ValueError(f"y must hold one class per point of X ({len(X)}), got shape {y.shape}.")
     classes = np.unique(y)
     # more classes than the colour-blind-safe cycle holds: a qualitative map, so no colour repeats
     palette = COLORS if len(classes) <= len(COLORS) else [
@@ -164,13 +171,17 @@ def training_curves(history: Mapping[str, Sequence[float]] | Sequence[float], *,
     ``history`` is a sequence (one curve) or a mapping name -> sequence (several curves
     sharing the x axis), e.g. a model's ``history_``.
     """
-    ax = _axes(ax, figsize=(5, 3.2))
     if isinstance(history, Mapping):
         items = [(k, history[k]) for k in (keys or history.keys())]
     else:
         items = [(ylabel or "value", history)]
-    for i, (name, values) in enumerate(items):
-        v = np.asarray(values, dtype=float)
+    curves = []
+    for name, values in items:
+        v = check_array(values, f"history[{name!r}]" if isinstance(history, Mapping) else "history", ndim=1,
+                        allow_nonfinite=True)  # a diverged run's inf/NaN is part of its curve
+        curves.append((name, v))
+    ax = _axes(ax, figsize=(5, 3.2))
+    for i, (name, v) in enumerate(curves):
         ax.plot(np.arange(1, len(v) + 1), v, color=COLORS[i % len(COLORS)], label=name, lw=1.5)
     ax.set_xlabel(xlabel)
     if ylabel:
@@ -258,6 +269,13 @@ def table(rows: Sequence[Sequence], columns: Sequence[str], *, formats: Mapping[
     GMM    -12.3
     RBM
     """
+    if isinstance(columns, (str, bytes)) or not isinstance(columns, Sequence) and not hasattr(columns, "__iter__"):
+        raise TypeError(f"columns must be a list of column headings, got {type(columns).__name__} ({columns!r}).")
+    if isinstance(rows, (str, bytes)) or not hasattr(rows, "__iter__"):
+        raise TypeError(f"rows must be a list of rows (one sequence of values each), got {type(rows).__name__}.")
+    columns = list(columns)
+    if not all(isinstance(c, (str, int, float)) for c in columns):
+        raise TypeError(f"columns must be headings (strings), got {[type(c).__name__ for c in columns]}.")
     columns = [str(c) for c in columns]
     if not columns:
         raise ValueError("columns must name at least one column, got none.")
@@ -268,7 +286,12 @@ def table(rows: Sequence[Sequence], columns: Sequence[str], *, formats: Mapping[
                          f"use the headings as given.")
     out = []
     for i, row in enumerate(rows):
+        if isinstance(row, (str, bytes)) or not hasattr(row, "__iter__"):
+            raise TypeError(f"rows[{i}] must be a sequence of values, one per column, got {type(row).__name__}.")
         row = list(row)
+        if not all(v is None or isinstance(v, str) or np.isscalar(v) for v in row):
+            raise TypeError(f"rows[{i}] must hold single values (numbers, strings, None), got "
+                            f"{[type(v).__name__ for v in row]}.")
         if len(row) != len(columns):
             raise ValueError(f"row {i} has {len(row)} values but there are {len(columns)} columns "
                              f"({columns}); give one value per column (None for an empty cell).")

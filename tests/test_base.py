@@ -66,7 +66,7 @@ def test_registry_rejects_bad_metadata():
 
 def test_get_info_and_unknown_key():
     assert base.get_info("gmm").name == "Gaussian mixture model"
-    with pytest.raises(KeyError, match="valid keys"):
+    with pytest.raises(ValueError, match="valid keys"):
         base.get_info("no-such-model")
 
 
@@ -102,3 +102,20 @@ def test_protocols_are_runtime_checkable():
     assert isinstance(Density(), base.DensityModel)
     assert isinstance(Density(), base.Sampler)
     assert not isinstance(Density(), base.EnergyModel)
+
+
+def test_not_fitted_error_is_caught_as_scikit_learns():
+    from sklearn.exceptions import NotFittedError as SkNotFittedError
+
+    from genlib.classic import GaussianMixture
+
+    with pytest.raises(SkNotFittedError):
+        GaussianMixture(2).sample(3)
+    assert issubclass(base.NotFittedError, (ValueError, AttributeError))
+
+
+def test_registry_lookups_refuse_clearly():
+    with pytest.raises(ValueError, match="valid keys"):
+        base.get_info("no-such-model")
+    with pytest.raises(TypeError, match="key must be a registry key"):
+        base.get_info(["gmm"])

@@ -273,30 +273,30 @@ def test_fit_runs_small_products_on_one_thread_and_restores_the_count(monkeypatc
     from genlib.energy import gibbs
 
     seen = []
-    original = BernoulliRBM._epoch
+    original = BernoulliRBM._update
 
     def spy(self, *args):
         seen.append(torch.get_num_threads())
         return original(self, *args)
 
-    monkeypatch.setattr(BernoulliRBM, "_epoch", spy)
+    monkeypatch.setattr(BernoulliRBM, "_update", spy)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
         X = (np.random.default_rng(0).random((30, 12)) < 0.3).astype(np.float32)
         BernoulliRBM(12, 7, n_epochs=2, batch_size=10, random_state=0).fit(X)
-        assert seen == [1, 1] and torch.get_num_threads() == 2
+        assert seen and set(seen) == {1} and torch.get_num_threads() == 2
         monkeypatch.setattr(gibbs, "SINGLE_THREAD_MAX_MACS", 10 * 12 * 7)        # now the products are "large"
         seen.clear()
         BernoulliRBM(12, 7, n_epochs=1, batch_size=10, random_state=0).fit(X)
-        assert seen == [2]
+        assert seen and set(seen) == {2}
         monkeypatch.setattr(gibbs, "SINGLE_THREAD_MAX_MACS", 1 << 22)
 
         def boom(self, *args):
             assert torch.get_num_threads() == 1
             raise RuntimeError("boom")
 
-        monkeypatch.setattr(BernoulliRBM, "_epoch", boom)
+        monkeypatch.setattr(BernoulliRBM, "_update", boom)
         with pytest.raises(RuntimeError, match="boom"):
             BernoulliRBM(12, 7, n_epochs=1, batch_size=10, random_state=0).fit(X)
         assert torch.get_num_threads() == 2

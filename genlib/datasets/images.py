@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_array, check_float, check_option, check_random_state
+from .._validation import check_array, check_bool, check_float, check_option, check_random_state
 
 __all__ = ["load_digits", "binarize"]
 
@@ -61,6 +61,7 @@ def load_digits(*, binary=False, as_images=False, threshold=0.5):
     """
     from sklearn.datasets import load_digits as _sk_load_digits
 
+    binary, as_images = check_bool(binary, "binary"), check_bool(as_images, "as_images")
     data = _sk_load_digits()
     X = data.data.astype(np.float64) / 16.0
     y = data.target.astype(np.int64)

@@ -15,9 +15,12 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from .._validation import check_bool
 
 __all__ = ["load_mnist", "MNIST_FILENAME", "MNIST_KEYS", "SOURCE_URL", "SOURCE_SHA256"]
 
@@ -54,19 +57,31 @@ def _candidates(data_home) -> list[Path]:
 
 
 def _read(path: Path) -> dict:
-    with np.load(path) as data:
-        missing = [k for k in MNIST_KEYS if k not in data.files]
-        if missing:
-            raise ValueError(
-                f"{path} is not a course MNIST file: keys {missing} are missing (found {data.files}); "
-                f"remove it, or point GENLIB_DATA at a file with keys {list(MNIST_KEYS)}."
-            )
-        return {k: data[k] for k in MNIST_KEYS}
+    """The course file at ``path``, verified: readable, the six keys, 28x28 uint8 images, one label each."""
+    fix = f"remove it, or point GENLIB_DATA at a course mnist.npz (keys {list(MNIST_KEYS)})"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [k for k in MNIST_KEYS if k not in data.files]
+            if missing:
+                raise ValueError(f"{path} is not a course MNIST file: keys {missing} are missing (found {data.files}); "
+                                 f"{fix}.")
+            out = {k: data[k] for k in MNIST_KEYS}
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:  # truncated or corrupted file
+        raise ValueError(f"{path} cannot be read as an .npz file ({type(exc).__name__}: {exc}); {fix}.") from None
+    for split in ("train", "valid", "test"):
+        x, y = out[f"x_{split}"], out[f"y_{split}"]
+        if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1] != x.shape[2] or y.ndim != 1 or len(y) != len(x) \
+                or not np.issubdtype(y.dtype, np.integer) or (y.size and (y.min() < 0 or y.max() > 9)):
+            raise ValueError(f"{path} holds x_{split} {x.dtype}{x.shape} and y_{split} {y.dtype}{y.shape}; a course "
+                             f"file has square uint8 images (n, 28, 28) and one digit 0..9 per image; {fix}.")
+    return out
 
 
 def _download(url: str, sha256: str, target: Path) -> None:
     """Download ``url``, check its SHA-256, convert to the course format, write ``target`` atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(".mnist-download-*.npz"):  # left by a download that was killed
+        stale.unlink(missing_ok=True)
     fd, raw_name = tempfile.mkstemp(dir=target.parent, prefix=".mnist-download-", suffix=".npz")
     os.close(fd)
     raw = Path(raw_name)
@@ -133,14 +148,23 @@ def load_mnist(data_home=None, *, download=True, url=SOURCE_URL, sha256=SOURCE_S
     >>> data["x_train"].shape  # doctest: +SKIP
     (50000, 28, 28)
     """
+    if data_home is not None and not isinstance(data_home, (str, os.PathLike)):
+        raise TypeError(f"data_home must be a folder or file path (str or Path), got {type(data_home).__name__}.")
+    download = check_bool(download, "download")
+    if not isinstance(url, str) or not url:
+        raise TypeError(f"url must be the address of an mnist.npz (a non-empty str), got {url!r}.")
+    if not isinstance(sha256, str) or len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256.lower()):
+        raise ValueError(f"sha256 must be 64 hexadecimal digits, got {sha256!r}.")
+    sha256 = sha256.lower()
     candidates = _candidates(data_home)
     for path in candidates:
         if path.is_file():
             return _read(path)
     if not download:
         raise FileNotFoundError(
-            f"no mnist.npz in {[str(p) for p in candidates]} and download=False; "
-            f"set GENLIB_DATA to the folder of a course mnist.npz or pass download=True."
+            f"no mnist.npz in {[str(p) for p in candidates]} (data_home={data_home!r}, then GENLIB_DATA, then "
+            f"~/.genlib_data) and download=False; pass data_home= or set GENLIB_DATA to the folder of a course "
+            f"mnist.npz, or pass download=True."
         )
     target = candidates[0]
     _download(url, sha256, target)

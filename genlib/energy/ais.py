@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 import torch
 
-from .._validation import check_float, check_int, check_option
+from .._validation import check_bool, check_float, check_int, check_option
 from .gibbs import all_binary_states, as_tensor, make_generator
 
 __all__ = [
@@ -145,7 +145,7 @@ def base_rate_bias(X: Any, *, smoothing: float = 1.0, binary: bool = True) -> to
     p_j = (sum_n x_nj + smoothing) / (N + 2 smoothing), b_A,j = log p_j - log(1 - p_j). For real-valued
     data (``binary=False``) the column means are returned (the Gaussian base's means).
     """
-    X = as_tensor(X, "data", binary=binary, dtype=torch.float64)
+    X = as_tensor(X, "X", binary=check_bool(binary, "binary"), dtype=torch.float64)
     if not binary:
         return X.mean(0)
     smoothing = check_float(smoothing, "smoothing", minimum=0.0, strict=True)
@@ -351,3 +351,17 @@ def estimate_log_likelihood(model: Any, X: Any, *, log_z: float | None = None, s
     with torch.no_grad():
         F = model.free_energy(X)
     return float(-F.double().mean()) - float(log_z), float(std_err)
+
+
+class BoundLikelihood:
+    """Mixin of the deep energy models (DBN, DBM): the held-out likelihood they report is the
+    variational lower bound with log Z by AIS (their ``ais_bound``), kind ``"bound"``."""
+
+    def held_out_likelihood(self, X, *, X_train=None, ais_temperatures=1000, ais_chains=100, random_state=0,
+                            **options):
+        """The variational lower bound with log Z by AIS (``ais_bound``): kind ``"bound"``."""
+        from ..base import likelihood_summary
+
+        ll, se = self.ais_bound(X, data=X_train, n_temperatures=ais_temperatures, n_chains=ais_chains,
+                                random_state=random_state)
+        return likelihood_summary("bound", ll, std_err=se)

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from ..base import likelihood_summary
-from .._validation import check_float, check_int, check_option, renamed_arguments
+from .._validation import check_bool, check_float, check_int, check_option, renamed_arguments
 from .gibbs import (
     SeededModel,
     all_binary_states,
@@ -133,7 +133,7 @@ class BoltzmannMachine(SeededModel, nn.Module):
         self.init_std = check_float(init_std, "init_std", minimum=0.0)
         self.max_exact_units = check_int(max_exact_units, "max_exact_units", minimum=1, maximum=30)
         self.n_sample_steps = check_int(n_sample_steps, "n_sample_steps", minimum=1)
-        self.verbose = bool(verbose)
+        self.verbose = check_bool(verbose, "verbose")
         if method == "exact" and self.n_units > self.max_exact_units:
             raise ValueError(
                 f"method='exact' enumerates 2**n_units states, but n_features + n_hidden = {self.n_units} exceeds "

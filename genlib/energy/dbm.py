@@ -40,10 +40,9 @@ import torch
 from torch import nn
 from torch.nn import functional as Fn
 
-from ..base import likelihood_summary
-from .._validation import check_float, check_int, check_option, renamed_arguments
+from .._validation import check_bool, check_float, check_int, check_option, renamed_arguments
 from . import ais as _ais
-from .gibbs import SeededModel, all_binary_states, as_tensor, bernoulli, make_generator, resolve_device
+from .gibbs import SeededModel, all_binary_states, as_tensor, bernoulli, make_generator, resolve_device, train_epochs
 from .rbm import BernoulliRBM
 
 __all__ = ["DeepBoltzmannMachine", "DBMPath", "dbm_energy", "mean_field", "mean_field_bound",
@@ -232,7 +231,7 @@ def pretrain_rbm(V: torch.Tensor, n_hidden: int, *, up: float = 1.0, down: float
     return rbm.W.detach(), rbm.b.detach(), rbm.c.detach()
 
 
-class DeepBoltzmannMachine(SeededModel, nn.Module):
+class DeepBoltzmannMachine(_ais.BoundLikelihood, SeededModel, nn.Module):
     """Deep Boltzmann machine with binary layers, pre-trained greedily and trained by mean field + PCD.
 
     Parameters
@@ -311,13 +310,13 @@ class DeepBoltzmannMachine(SeededModel, nn.Module):
         self.n_chains = check_int(n_chains, "n_chains", minimum=1)
         self.n_gibbs = check_int(n_gibbs, "n_gibbs", minimum=1)
         self.n_mean_field = check_int(n_mean_field, "n_mean_field", minimum=1)
-        self.use_pretraining = bool(use_pretraining)
+        self.use_pretraining = check_bool(use_pretraining, "use_pretraining")
         self.pretrain_epochs = check_int(pretrain_epochs, "pretrain_epochs", minimum=1)
         self.pretrain_learning_rate = check_float(pretrain_learning_rate, "pretrain_learning_rate", minimum=0.0,
                                                   strict=True)
         self.pretrain_k = check_int(pretrain_k, "pretrain_k", minimum=1)
         self.init_std = check_float(init_std, "init_std", minimum=0.0)
-        self.verbose = bool(verbose)
+        self.verbose = check_bool(verbose, "verbose")
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}.")
         device = resolve_device(device)
@@ -466,23 +465,7 @@ class DeepBoltzmannMachine(SeededModel, nn.Module):
         V = self._visible(X)
         if self.use_pretraining and not self.pretrained_ and self.n_updates_ == 0:
             self.pretrain(V)
-        gen = self._gen()
-        n = V.shape[0]
-        bs = min(self.batch_size, n)
-        epochs = range(self.n_epochs)
-        if self.verbose:
-            from tqdm import tqdm
-
-            epochs = tqdm(epochs, desc=type(self).__name__)
-        for epoch in epochs:
-            lr = self.learning_rate * ((1.0 - epoch / self.n_epochs) if self.lr_schedule == "linear" else 1.0)
-            order = torch.randperm(n, generator=gen, device=self.device)
-            errors = [self._update(V[order[s:s + bs]], lr, gen) for s in range(0, n, bs)]
-            self.history_["reconstruction_error"].append(sum(errors) / len(errors))
-            self.history_["learning_rate"].append(lr)
-            if callback is not None:
-                callback(self, epoch)
-        return self
+        return train_epochs(self, V, self._update, callback)
 
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
@@ -591,12 +574,6 @@ class DeepBoltzmannMachine(SeededModel, nn.Module):
         se = float(b.std() / math.sqrt(b.numel())) if b.numel() > 1 else 0.0
         return float(b.mean()), math.sqrt(se_z**2 + se**2)
 
-    def held_out_likelihood(self, X, *, X_train=None, ais_temperatures=1000, ais_chains=100, random_state=0,
-                            **options):
-        """The variational lower bound with log Z by AIS (:meth:`ais_bound`): kind ``"bound"``."""
-        ll, se = self.ais_bound(X, data=X_train, n_temperatures=ais_temperatures, n_chains=ais_chains,
-                                random_state=random_state)
-        return likelihood_summary("bound", ll, std_err=se)
 
     def extra_repr(self) -> str:
         return f"layer_sizes={self.layer_sizes}"

@@ -36,10 +36,9 @@ import torch
 from torch import nn
 from torch.nn import functional as Fn
 
-from ..base import likelihood_summary
-from .._validation import check_float, check_int, check_option, renamed_arguments
+from .._validation import check_bool, check_float, check_int, check_option, renamed_arguments
 from . import ais as _ais
-from .._torch import log_bernoulli
+from .._torch import SEED_RANGE, log_bernoulli
 from ..neural.training import train_classifier  # the neural training loop; chapters import it here
 from .gibbs import SeededModel, all_binary_states, as_tensor, bernoulli, make_generator, resolve_device
 from .rbm import BernoulliRBM
@@ -60,7 +59,7 @@ def _check_layer_sizes(layer_sizes: Any, minimum: int = 2) -> list[int]:
     return [check_int(n, f"layer_sizes[{i}]", minimum=1) for i, n in enumerate(layer_sizes)]
 
 
-class DeepBeliefNetwork(SeededModel, nn.Module):
+class DeepBeliefNetwork(_ais.BoundLikelihood, SeededModel, nn.Module):
     """Deep belief network: a stack of binary RBMs trained greedily, layer by layer.
 
     Parameters
@@ -117,11 +116,12 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
         super().__init__()
         self.layer_sizes = _check_layer_sizes(layer_sizes)
         self.stack_init = check_option(stack_init, "stack_init", ("random", "transpose"))
-        self.verbose = bool(verbose)
+        self.verbose = check_bool(verbose, "verbose")
         n_rbms = len(self.layer_sizes) - 1
         if layer_kwargs is None:
             layer_kwargs = [{}] * n_rbms
-        if len(layer_kwargs) != n_rbms or not all(isinstance(d, dict) for d in layer_kwargs):
+        if not isinstance(layer_kwargs, (list, tuple)) or len(layer_kwargs) != n_rbms \
+                or not all(isinstance(d, dict) for d in layer_kwargs):
             raise ValueError(f"layer_kwargs must be a list of {n_rbms} dicts (one per RBM), got {layer_kwargs!r}.")
         device = resolve_device(device)
         self._generator = make_generator(random_state, device)
@@ -132,7 +132,7 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
         for i in range(n_rbms):
             kw = {**shared, **layer_kwargs[i]}
             # Each RBM gets its own seed drawn from the DBN's generator: same seed, same stack.
-            seed = int(torch.randint(0, 2**62, (1,), generator=self._generator, device=device).item())
+            seed = int(torch.randint(0, SEED_RANGE, (1,), generator=self._generator, device=device).item())
             rbms.append(BernoulliRBM(self.layer_sizes[i], self.layer_sizes[i + 1], random_state=seed, **kw))
         self.rbms = nn.ModuleList(rbms)
         self.history_: list[dict] = []
@@ -403,12 +403,6 @@ class DeepBeliefNetwork(SeededModel, nn.Module):
         se_mc = float(b.std() / math.sqrt(b.numel())) if b.numel() > 1 else 0.0
         return float(b.mean()), math.sqrt(se_z**2 + se_mc**2)
 
-    def held_out_likelihood(self, X, *, X_train=None, ais_temperatures=1000, ais_chains=100, random_state=0,
-                            **options):
-        """The variational lower bound with log Z by AIS (:meth:`ais_bound`): kind ``"bound"``."""
-        ll, se = self.ais_bound(X, data=X_train, n_temperatures=ais_temperatures, n_chains=ais_chains,
-                                random_state=random_state)
-        return likelihood_summary("bound", ll, std_err=se)
 
     @torch.no_grad()
     def exact_log_likelihood(self, X: Any, *, n_layers: int | None = None, max_units: int = 20) -> torch.Tensor:

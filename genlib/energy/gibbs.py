@@ -17,11 +17,12 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+import numpy as np
 import torch
 
 from .._torch import SeededModel, as_tensor, bernoulli, generator_for, make_generator, resolve_device
 from .._validation import check_int
-from ..base import LikelihoodUnavailable
+from ..base import LikelihoodUnavailable, TrainingDiverged
 
 __all__ = [
     "resolve_device",
@@ -35,6 +36,8 @@ __all__ = [
     "total_variation",
     "states_to_index",
     "cpu_threads_for",
+    "train_epochs",
+    "learning_rate_factor",
     "SINGLE_THREAD_MAX_MACS",
 ]
 
@@ -132,3 +135,47 @@ def total_variation(samples: torch.Tensor, probs: torch.Tensor) -> float:
     counts = torch.bincount(states_to_index(samples), minlength=probs.numel()).to(probs.dtype)
     q = counts / counts.sum()
     return float(0.5 * (q - probs).abs().sum())
+
+
+def learning_rate_factor(schedule: Any, epoch: int, n_epochs: int) -> float:
+    """The factor of the base learning rate in ``epoch``: 1 (``"constant"``), 1 - epoch / n_epochs
+    (``"linear"``, to zero at the end; Tieleman, 2008), or ``schedule(epoch, n_epochs)``."""
+    if callable(schedule):
+        return float(schedule(epoch, n_epochs))
+    return 1.0 - epoch / n_epochs if schedule == "linear" else 1.0
+
+
+def train_epochs(model: Any, V: torch.Tensor, update: Any, callback: Any = None) -> Any:
+    """The energy models' training loop: ``model.n_epochs`` passes over ``V`` in shuffled mini-batches.
+
+    ``update(batch, learning_rate, generator)`` performs one parameter update and returns the
+    batch's reconstruction error; the mini-batch order comes from the model's generator.
+    ``model.history_`` gets each epoch's mean error and learning rate, and ``callback(model,
+    epoch)``, when given, runs after every epoch.
+    """
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be a callable callback(model, epoch), got {type(callback).__name__}.")
+    gen = model._gen()
+    n = V.shape[0]
+    bs = min(model.batch_size, n)
+    epochs = range(model.n_epochs)
+    if model.verbose:
+        from tqdm import tqdm
+
+        epochs = tqdm(epochs, desc=type(model).__name__)
+    for epoch in epochs:
+        lr = model.learning_rate * learning_rate_factor(model.lr_schedule, epoch, model.n_epochs)
+        order = torch.randperm(n, generator=gen, device=V.device)
+        errors = [update(V[order[s:s + bs]], lr, gen) for s in range(0, n, bs)]
+        error = float(sum(errors) / len(errors))  # one sync per epoch
+        if not np.isfinite(error):
+            scale = float(V.abs().max())
+            raise TrainingDiverged(
+                f"{type(model).__name__} diverged in epoch {epoch + 1} (reconstruction error {error}): lower the "
+                f"learning rate (learning_rate={model.learning_rate:g})"
+                + (f", or standardise the data (its largest |value| is {scale:.3g})" if scale > 1e3 else "") + ".")
+        model.history_["reconstruction_error"].append(error)
+        model.history_["learning_rate"].append(lr)
+        if callback is not None:
+            callback(model, epoch)
+    return model

@@ -34,9 +34,10 @@ from torch import nn
 from torch.nn import functional as Fn
 
 from ..base import likelihood_summary
-from .._validation import check_float, check_int, check_option, renamed_arguments
+from .._validation import check_bool, check_float, check_int, check_option, renamed_arguments
 from . import ais as _ais
-from .gibbs import SeededModel, as_tensor, bernoulli, cpu_threads_for, make_generator, resolve_device
+from .._torch import CHUNK_FLOATS
+from .gibbs import SeededModel, as_tensor, bernoulli, cpu_threads_for, make_generator, resolve_device, train_epochs
 
 __all__ = ["BernoulliRBM", "GaussianBernoulliRBM"]
 
@@ -61,7 +62,7 @@ class _RBM(SeededModel, nn.Module):
         self.n_features = check_int(n_features, "n_features", minimum=1)
         self.n_hidden = check_int(n_hidden, "n_hidden", minimum=1)
         self.k = check_int(k, "k", minimum=1)
-        self.persistent = bool(persistent)
+        self.persistent = check_bool(persistent, "persistent")
         self.learning_rate = check_float(learning_rate, "learning_rate", minimum=0.0, strict=True)
         if not callable(lr_schedule):
             check_option(lr_schedule, "lr_schedule", ("constant", "linear"))
@@ -73,7 +74,7 @@ class _RBM(SeededModel, nn.Module):
         self.n_chains = None if n_chains is None else check_int(n_chains, "n_chains", minimum=1)
         self.init_std = check_float(init_std, "init_std", minimum=0.0)
         self.n_sample_steps = check_int(n_sample_steps, "n_sample_steps", minimum=1)
-        self.verbose = bool(verbose)
+        self.verbose = check_bool(verbose, "verbose")
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}.")
         device = resolve_device(device)
@@ -132,7 +133,7 @@ class _RBM(SeededModel, nn.Module):
     # ------------------------------------------------------------------ the model's equations
     def _hidden_probs(self, V: torch.Tensor) -> torch.Tensor:
         # eq. (rbm-hidden): sigmoid(c + up v W'), (N, H); up = 1 but in a DBM's pre-training (BernoulliRBM)
-        return torch.sigmoid(torch.addmm(self.c, self._vis_input(V), self.W.T, alpha=self.up))
+        return torch.addmm(self.c, self._vis_input(V), self.W.T, alpha=self.up).sigmoid_()
 
     def _free_energy(self, V: torch.Tensor) -> torch.Tensor:
         # eq. (rbm-free-energy): F(v) = E_v(v) - sum_i softplus(c_i + W_i v)
@@ -232,13 +233,6 @@ class _RBM(SeededModel, nn.Module):
         return (V, H) if return_latent else V
 
     # ------------------------------------------------------------------ learning
-    def _lr_factor(self, epoch: int, n_epochs: int) -> float:
-        if callable(self.lr_schedule):
-            return float(self.lr_schedule(epoch, n_epochs))
-        if self.lr_schedule == "linear":          # decays to zero at the end (Tieleman, 2008)
-            return 1.0 - epoch / n_epochs
-        return 1.0
-
     @torch.no_grad()
     def _update(self, V0: torch.Tensor, lr: float, k: int, gen: torch.Generator) -> float:
         # Positive phase ("forward"): hidden probabilities given the data, eq. (rbm-hidden).
@@ -276,7 +270,7 @@ class _RBM(SeededModel, nn.Module):
         self.n_updates_ += 1
         if recon is None:
             recon = self._visible_mean(h0)                              # first down pass, for monitoring
-        return ((V0 - recon) ** 2).mean()
+        return torch.sub(V0, recon).pow_(2).mean()                     # mean squared error of the first down pass
 
     def cd_step(self, v: Any, *, learning_rate: float | None = None, k: int | None = None,
                 random_state: Any = None) -> float:
@@ -319,27 +313,7 @@ class _RBM(SeededModel, nn.Module):
         V = self._visible(X)
         if self.n_updates_ == 0:
             self._init_visible_bias(V)
-        gen = self._gen()
-        n = V.shape[0]
-        bs = min(self.batch_size, n)
-        epochs = range(self.n_epochs)
-        if self.verbose:
-            from tqdm import tqdm
-
-            epochs = tqdm(epochs, desc=type(self).__name__)
-        for epoch in epochs:
-            lr = self.learning_rate * self._lr_factor(epoch, self.n_epochs)
-            order = torch.randperm(n, generator=gen, device=self.device)
-            errors = self._epoch(V, order, bs, lr, gen)     # _update on V[order[s:s + bs]] for each batch
-            self.history_["reconstruction_error"].append(float(errors.mean()))
-            self.history_["learning_rate"].append(lr)
-            if callback is not None:
-                callback(self, epoch)
-        return self
-
-    def _epoch(self, V: torch.Tensor, order: torch.Tensor, bs: int, lr: float, gen: torch.Generator) -> torch.Tensor:
-        """One pass of :meth:`_update` over the mini-batches ``V[order[s:s + bs]]``; returns each batch's error."""
-        return torch.stack([self._update(V[order[s:s + bs]], lr, self.k, gen) for s in range(0, order.shape[0], bs)])
+        return train_epochs(self, V, lambda batch, lr, gen: self._update(batch, lr, self.k, gen), callback)
 
     # ------------------------------------------------------------------ partition function
     def annealing_path(self, data: Any = None, base_bias: Any = None):
@@ -443,7 +417,7 @@ class BernoulliRBM(_RBM):
         self.down = check_float(down, "down", minimum=0.0, strict=True)
 
     def _visible_mean(self, H):
-        return torch.sigmoid(torch.addmm(self.b, H, self.W, alpha=self.down))  # eq. (rbm-visible): sigmoid(b + down h W)
+        return torch.addmm(self.b, H, self.W, alpha=self.down).sigmoid_()  # eq. (rbm-visible): sigmoid(b + down h W)
 
     def _visible_draw(self, H, gen):
         return bernoulli(self._visible_mean(H), gen)
@@ -485,7 +459,7 @@ class BernoulliRBM(_RBM):
             gen = self._rng(random_state)
             cols = torch.rand(V.shape[0], D, generator=gen, device=self.device).argsort(1)[:, :n_bits]
         out = torch.zeros(V.shape[0], dtype=V.dtype, device=self.device)
-        chunk = max(1, 2**24 // (cols.shape[1] * self.n_hidden))
+        chunk = max(1, CHUNK_FLOATS // (cols.shape[1] * self.n_hidden))
         for s in range(0, V.shape[0], chunk):
             v, cc, p = V[s:s + chunk], cols[s:s + chunk], pre[s:s + chunk]
             sign = 1.0 - 2.0 * torch.gather(v, 1, cc)                 # +1 turns a 0 on, -1 turns a 1 off

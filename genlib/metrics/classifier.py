@@ -155,18 +155,26 @@ def digit_classifier(image_size: int = 8) -> DigitClassifier:
     return _cached_classifier(image_size)
 
 
-def _classifier_for(X: Any, classifier: DigitClassifier | None) -> DigitClassifier:
+def _classifier_for(X: np.ndarray, classifier: DigitClassifier | None) -> DigitClassifier:
+    """``classifier``, or the reference classifier of the image size of ``X`` (checked flat images)."""
     if classifier is not None:
         if not isinstance(classifier, DigitClassifier):
             raise TypeError(f"classifier must be a DigitClassifier, got {type(classifier).__name__}.")
         return classifier
-    n_pixels = int(np.prod(np.shape(X)[1:]))
-    return digit_classifier(28 if n_pixels == 784 else 8)
+    return digit_classifier(28 if X.shape[1] == 784 else 8)
+
+
+def _images(images: Any, name: str, classifier: DigitClassifier | None) -> tuple[np.ndarray, DigitClassifier]:
+    """Checked flat images (named ``name`` in errors) and the classifier that measures them."""
+    X = _flat_images(images, classifier.n_pixels_ if isinstance(classifier, DigitClassifier)
+                     and classifier.mlp_ is not None else None, name)
+    return X, _classifier_for(X, classifier)
 
 
 def digit_features(images: Any, *, classifier: DigitClassifier | None = None) -> np.ndarray:
     """Features of digit images: the penultimate layer of ``classifier`` (default :func:`digit_classifier`)."""
-    return _classifier_for(images, classifier).features(images)
+    X, clf = _images(images, "images", classifier)
+    return clf.features(X)
 
 
 def digit_frechet_distance(images_a: Any, images_b: Any, *, classifier: DigitClassifier | None = None) -> float:
@@ -183,15 +191,17 @@ def digit_frechet_distance(images_a: Any, images_b: Any, *, classifier: DigitCla
     >>> round(digit_frechet_distance(X[:800], X[:800]), 6)
     0.0
     """
-    clf = _classifier_for(images_a, classifier)
-    return frechet_distance(clf.features(images_a), clf.features(images_b))
+    A, clf = _images(images_a, "images_a", classifier)
+    B, _ = _images(images_b, "images_b", clf)
+    return frechet_distance(clf.features(A), clf.features(B))
 
 
 def digit_precision_recall(real_images: Any, fake_images: Any, *, k: int = 3,
                            classifier: DigitClassifier | None = None) -> PrecisionRecall:
     """Improved precision and recall (:func:`~genlib.metrics.precision_recall`) in the digit feature space."""
-    clf = _classifier_for(real_images, classifier)
-    return precision_recall(clf.features(real_images), clf.features(fake_images), k=k)
+    R, clf = _images(real_images, "real_images", classifier)
+    F, _ = _images(fake_images, "fake_images", clf)
+    return precision_recall(clf.features(R), clf.features(F), k=k)
 
 
 def label_accuracy(images: Any, labels: Any, *, classifier: DigitClassifier | None = None) -> float:
@@ -206,8 +216,9 @@ def label_accuracy(images: Any, labels: Any, *, classifier: DigitClassifier | No
     >>> label_accuracy(X[:100], y[:100]) > 0.9
     True
     """
-    labels = _check_labels_for(np.asarray(images), labels, "labels")
-    return float(np.mean(_classifier_for(images, classifier).predict(images) == labels))
+    X, clf = _images(images, "images", classifier)
+    labels = _check_labels_for(X, labels, "labels")
+    return float(np.mean(clf.predict(X) == labels))
 
 
 def _check_labels_for(images: np.ndarray, labels: Any, name: str) -> np.ndarray:
@@ -254,7 +265,7 @@ def intra_class_frechet_distance(real_images: Any, real_labels: Any, fake_images
     ((10,), 0.0)
     """
     real, real_labels, fake, fake_labels, classes = _per_class(real_images, real_labels, fake_images, fake_labels, 2)
-    clf = _classifier_for(real, classifier)
+    _, clf = _images(real, "real_images", classifier)
     f_real, f_fake = clf.features(real), clf.features(fake)
     return np.array([frechet_distance(f_real[real_labels == k], f_fake[fake_labels == k]) for k in classes])
 

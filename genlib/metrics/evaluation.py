@@ -313,6 +313,9 @@ def evaluate(model: Any, X_test: Any, *, X_train: Any = None, fit: bool = False,
         raise TypeError(f"sample_fn must be a callable n -> samples, got {type(sample_fn).__name__}.")
     if image_size is not None:
         image_size = check_int(image_size, "image_size", minimum=1)
+    if not (hasattr(model, "held_out_likelihood") or hasattr(model, "sample") or sample_fn is not None):
+        raise TypeError(f"model must be a genlib model (with held_out_likelihood or sample), got "
+                        f"{type(model).__name__}; pass a fitted model, or sample_fn for a sampler of your own.")
     notes: list[str] = []
     out: dict[str, Any] = {"model": type(model).__name__}
 

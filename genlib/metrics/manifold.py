@@ -37,7 +37,9 @@ def _sq_dists(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 def knn_radii(X: np.ndarray, k: int, chunk: int = 1024) -> np.ndarray:
     """Distance from each row of ``X`` to its k-th nearest other row (the radius of its ball)."""
+    X = check_array(X, "X", ndim=2, min_samples=2)
     n = X.shape[0]
+    k = check_int(k, "k", minimum=1, maximum=n - 1)
     out = np.empty(n)
     for s in range(0, n, chunk):
         d = _sq_dists(X[s:s + chunk], X)  # (c, n)

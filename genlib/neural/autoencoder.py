@@ -119,15 +119,17 @@ class Autoencoder(NeuralModel):
         self.loss_name = check_option(loss, "loss", ("bce", "mse"))
         self._generator = make_generator(random_state)
         act = ACTIVATIONS[activation]
+        if not isinstance(channels, (tuple, list)) or len(channels) != 2:
+            raise ValueError(f"channels must be a pair (c1, c2) of convolution widths, got {channels!r}.")
+        c1, c2 = (check_int(c, f"channels[{i}]", minimum=1) for i, c in enumerate(channels))
+        if self.architecture == "mlp" and image_shape is not None:
+            _check_image_shape(image_shape, self.n_features)  # unused by the MLP, but it must still describe X
         if self.architecture == "mlp":
             self.image_shape = None
             self.encoder = mlp([self.n_features, *self.hidden, self.latent_dim], activation)  # x -> z
             self.decoder = mlp([self.latent_dim, *self.hidden[::-1], self.n_features], activation)  # z -> x-hat
         else:
             h, w = self.image_shape = _check_image_shape(image_shape, self.n_features)
-            if not isinstance(channels, (tuple, list)) or len(channels) != 2:
-                raise ValueError(f"channels must be a pair (c1, c2), got {channels!r}.")
-            c1, c2 = (check_int(c, "channels[i]", minimum=1) for c in channels)
             flat = c2 * (h // 4) * (w // 4)
             self.encoder = nn.Sequential(
                 nn.Unflatten(1, (1, h, w)),                      # (B, h*w) -> (B, 1, h, w)

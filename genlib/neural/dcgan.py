@@ -51,6 +51,7 @@ def prepare_images(X: Any, image_size: int, name: str = "X") -> np.ndarray:
 
     Accepts (N, H, W), (N, 1, H, W) and flat (N, H*W) arrays or tensors.
     """
+    image_size = _check_image_size(image_size)
     ndim = np.ndim(X)
     if ndim not in (2, 3, 4):
         raise ValueError(

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._torch import check_hidden, make_generator, mlp, reset_parameters, resolve_device
-from .._validation import check_array, check_float, check_int, check_n_features, check_option, check_range
+from .._validation import check_bool, check_array, check_float, check_int, check_n_features, check_option, check_range
 
 __all__ = [
     "GAN",
@@ -122,10 +122,14 @@ def optimal_discriminator(p_data: Any, p_model: Any) -> np.ndarray:
     >>> optimal_discriminator([1.0, 0.0, 0.2], [1.0, 0.5, 0.0]).tolist()
     [0.5, 0.0, 1.0]
     """
-    p_data = np.asarray(p_data, dtype=np.float64)
-    p_model = np.asarray(p_model, dtype=np.float64)
-    if np.any(p_data < 0) or np.any(p_model < 0):
-        raise ValueError("p_data and p_model are densities and must be >= 0.")
+    p_data = check_array(np.atleast_1d(p_data), "p_data", ndim=None)
+    p_model = check_array(np.atleast_1d(p_model), "p_model", ndim=None)
+    for name, p in (("p_data", p_data), ("p_model", p_model)):
+        if np.any(p < 0):
+            raise ValueError(f"{name} holds densities, which must be >= 0; got a minimum of {p.min():.3g}.")
+    if p_data.shape != p_model.shape:
+        raise ValueError(f"p_data and p_model must have the same shape (one value per point), got {p_data.shape} "
+                         f"and {p_model.shape}.")
     total = p_data + p_model
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, p_data / np.where(total > 0, total, 1.0), 0.5)
@@ -235,7 +239,7 @@ class _AdversarialNet(nn.Module):
         make_generator(random_state)  # validate now, not at fit
         self.random_state = random_state
         self._device = None if device is None else resolve_device(device)  # None: follow the inputs
-        self.verbose = bool(verbose)
+        self.verbose = check_bool(verbose, "verbose")
         self.history_: dict[str, np.ndarray] | None = None
         self._optim: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None
 

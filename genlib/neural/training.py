@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ..base import TrainingDiverged
 from .._torch import as_tensor, make_generator, on_model_device, rand, randn, reset_parameters, resolve_device
 from .._validation import check_float, check_int, renamed_arguments
 
@@ -78,6 +79,8 @@ def train(
     valid: Any = None,
     transform: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
     scheduler: Callable[[int], float] | None = None,
+    step: Callable[..., dict] | None = None,
+    callback: Callable[[torch.nn.Module, int], Any] | None = None,
 ) -> dict[str, list[float]]:
     """Minimise ``model.loss`` over mini-batches of ``data`` for ``n_epochs`` passes.
 
@@ -115,6 +118,12 @@ def train(
         dynamic binarisation of grey images.
     scheduler : callable, optional
         ``scheduler(epoch) -> learning rate`` set at the start of every epoch.
+    step : callable, optional
+        ``step(batch) -> dict of floats`` for a model that takes its own optimiser steps (the
+        VAE-GAN's three networks): it replaces the loss, backward and optimiser step, and every
+        key of its dict (one of them ``"loss"``) gets a per-epoch mean in the history.
+    callback : callable, optional
+        ``callback(model, epoch)`` after every epoch (epochs counted from 1).
 
     Returns
     -------
@@ -138,7 +147,12 @@ def train(
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
     loss_fn = loss if loss is not None else getattr(model, "loss", None)
-    if not callable(loss_fn):
+    for arg, value, form in (("callback", callback, "callback(model, epoch)"), ("step", step, "step(batch) -> dict"),
+                             ("transform", transform, "transform(batch, generator) -> batch"),
+                             ("scheduler", scheduler, "scheduler(epoch) -> learning rate")):
+        if value is not None and not callable(value):  # refused now, not after an epoch has trained
+            raise TypeError(f"{arg} must be a callable {form}, got {type(value).__name__} ({value!r}).")
+    if step is None and not callable(loss_fn):
         raise TypeError(
             f"{type(model).__name__} has no loss(batch) method; pass loss=lambda x: ... returning a scalar tensor."
         )
@@ -166,7 +180,7 @@ def train(
         )
     if valid is not None:
         valid = as_tensor(valid, "valid", device=device)
-    opt = _make_optimizer(optimizer, model.parameters(), lr)
+    opt = _make_optimizer(optimizer, model.parameters(), lr) if step is None else None
 
     def _to_device(batch):
         if isinstance(batch, (tuple, list)):
@@ -182,32 +196,42 @@ def train(
 
         epoch_iter = tqdm(epoch_iter, desc=f"training {type(model).__name__}", unit="epoch")
     for epoch in epoch_iter:
-        if scheduler is not None:
+        if scheduler is not None and opt is not None:
             for group in opt.param_groups:
                 group["lr"] = float(scheduler(epoch))
         model.train()
         t0 = time.perf_counter()
-        total, count = 0.0, 0
+        sums: dict[str, Any] = {}
+        count = 0
         batches = _batches(data, batch_size, generator) if (is_matrix or is_tuple) else data
         for batch in batches:
             batch = _to_device(batch)
             if transform is not None:
                 batch = transform(batch, generator)
-            value = loss_fn(*batch) if isinstance(batch, tuple) else loss_fn(batch)
-            opt.zero_grad(set_to_none=True)
-            value.backward()
-            opt.step()
-            n = len(batch[0]) if isinstance(batch, tuple) else len(batch)
-            total = total + value.detach() * n  # stays on the device: no sync per step
+            args = batch if isinstance(batch, tuple) else (batch,)
+            if step is not None:
+                values = step(*args)  # the model stepped its own optimisers
+            else:
+                value = loss_fn(*args)
+                opt.zero_grad(set_to_none=True)
+                value.backward()
+                opt.step()
+                values = {"loss": value.detach()}  # stays on the device: no sync per step
+            n = len(args[0])
+            for key, v in values.items():
+                sums[key] = sums.get(key, 0.0) + v * n
             count += n
         if count == 0:
             raise ValueError("data produced no batches; pass at least one sample.")
-        total = float(total)
-        if not np.isfinite(total):
-            raise FloatingPointError(
-                f"the training loss became {total / count} in epoch {epoch + 1}; lower the learning rate (lr={lr:g})."
+        means = {key: float(v) / count for key, v in sums.items()}
+        if not np.isfinite(means["loss"]):
+            scale = float(data.abs().max()) if is_matrix else float("nan")
+            raise TrainingDiverged(
+                f"the training loss became {means['loss']} in epoch {epoch + 1}: lower the learning rate (lr={lr:g})"
+                + (f", or standardise the data (its largest |value| is {scale:.3g})" if scale > 1e3 else "") + "."
             )
-        history["loss"].append(total / count)
+        for key, v in means.items():
+            history.setdefault(key, []).append(v)
         history["seconds"].append(time.perf_counter() - t0)
         model.eval()
         if valid is not None:
@@ -215,6 +239,8 @@ def train(
                 history["valid_loss"].append(float(loss_fn(valid)))
         if verbose:
             epoch_iter.set_postfix(loss=f"{history['loss'][-1]:.4g}")
+        if callback is not None:
+            callback(model, epoch + 1)
     model.eval()
     return history
 

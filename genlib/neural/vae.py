@@ -33,11 +33,10 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
-from .._torch import ACTIVATIONS, as_tensor, log_bernoulli, check_hidden, make_generator, mlp, rand, randn, reset_parameters
+from .._torch import ACTIVATIONS, CHUNK_FLOATS, as_tensor, log_bernoulli, check_hidden, make_generator, mlp, rand, randn, reset_parameters
 from .._validation import check_float, check_int, check_option, renamed_arguments
 from ..base import likelihood_summary
 from .base import NeuralModel
@@ -294,9 +293,9 @@ class VAE(NeuralModel):
         with torch.no_grad():
             for start in range(0, len(x), batch_size):
                 xb = x[start:start + batch_size]  # (b, D)
-                # samples per chunk: about 2**24 floats of decoder activations at a time
+                # samples per chunk: about CHUNK_FLOATS floats of activations at a time
                 width = self.n_features + sum(self.hidden) + self.latent_dim
-                chunk = max(1, min(k, (1 << 24) // max(1, len(xb) * width)))
+                chunk = max(1, min(k, CHUNK_FLOATS // max(1, len(xb) * width)))
                 logw = torch.cat([self._log_weights(xb, min(chunk, k - s), g) for s in range(0, k, chunk)])  # (k, b)
                 out.append(torch.logsumexp(logw, dim=0) - math.log(k))
         return torch.cat(out)
@@ -307,16 +306,16 @@ class VAE(NeuralModel):
         A Bernoulli decoder's bound is a log-likelihood only for binary data; grey levels are
         refused rather than reported as one.
         """
+        x = self._check_X(X)
         if self.likelihood == "bernoulli":
-            X_np = np.asarray(X.detach().cpu() if isinstance(X, torch.Tensor) else X, dtype=np.float64)
-            grey = X_np[(X_np != 0) & (X_np != 1)]
-            if grey.size:
+            grey = x[(x != 0) & (x != 1)]
+            if grey.numel():
                 raise ValueError(
                     f"X must be binary (0/1) to report {type(self).__name__}'s Bernoulli bound as a log-likelihood, "
-                    f"but {grey.size} of its {X_np.size} values are grey levels (e.g. {float(grey.flat[0]):.3g}); "
+                    f"but {grey.numel()} of its {x.numel()} values are grey levels (e.g. {float(grey[0]):.3g}); "
                     f"binarise it (genlib.datasets.binarize) for a model trained on binary data, or train with "
                     f"likelihood='gaussian' on dequantised data.")
-        return likelihood_summary("bound", self.iwae_bound(X, iwae_k, random_state=random_state))
+        return likelihood_summary("bound", self.iwae_bound(x, iwae_k, random_state=random_state))
 
     def loss(self, X: Any) -> torch.Tensor:
         """The training loss of a batch (a scalar): the negative of the objective, averaged over examples.

@@ -347,40 +347,10 @@ class VAEGAN(VAE):
         -------
         self
         """
-        if isinstance(X, torch.Tensor):
-            self.to(X.device)  # the device comes from the inputs
-        x = self._check_X(X)
-        n_epochs = check_int(n_epochs, "n_epochs", minimum=1)
-        batch_size = check_int(batch_size, "batch_size", minimum=1)
         lr = check_float(lr, "lr", minimum=0.0, strict=True)
-        if callback is not None and not callable(callback):
-            raise TypeError(f"callback must be a callable callback(model, epoch), got {type(callback).__name__}.")
-        self._optim = None
-        history: dict[str, list[float]] = {}
-        epoch_iter = range(n_epochs)
-        if verbose:
-            from tqdm import tqdm
-
-            epoch_iter = tqdm(epoch_iter, desc="training VAEGAN", unit="epoch")
-        for epoch in epoch_iter:
-            self.train()
-            sums: dict[str, float] = {}
-            order = torch.randperm(len(x), generator=self._generator).to(x.device)
-            n_batches = 0
-            for start in range(0, len(x), batch_size):
-                out = self._step(x[order[start:start + batch_size]], lr)
-                for k, v in out.items():
-                    sums[k] = sums.get(k, 0.0) + v
-                n_batches += 1
-            if not math.isfinite(sums["loss"]):
-                raise FloatingPointError(f"the VAE-GAN loss became {sums['loss']} in epoch {epoch + 1}; lower lr.")
-            for k, v in sums.items():
-                history.setdefault(k, []).append(v / n_batches)
-            if callback is not None:
-                callback(self, epoch + 1)
-        self.eval()
-        self.history_ = {k: np.asarray(v) for k, v in history.items()}
-        return self
+        self._optim = None  # fresh optimisers for the three networks, as the VAE gets a fresh Adam
+        return super().fit(X, n_epochs=n_epochs, batch_size=batch_size, lr=lr, verbose=verbose, callback=callback,
+                           step=lambda batch: self._step(batch, lr))
 
     def loss(self, X: Any) -> torch.Tensor:
         """The encoder's and decoder's objective on a batch (scalar): :math:`\\beta L_\\text{prior} + R + w_\\text{adv} L_G`.
