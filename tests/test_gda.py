@@ -246,7 +246,7 @@ def test_bad_y_is_refused(data):
         ClassConditionalGaussian().fit(X, None)
     y1 = y.copy()
     y1[0] = 99  # a class with a single point
-    with pytest.raises(ValueError, match="only 1 point.*class 99.*at least 2"):
+    with pytest.raises(ValueError, match="only 1 sample.*class 99.*at least 2"):
         ClassConditionalGaussian().fit(X, y1)
 
 
@@ -275,7 +275,7 @@ def test_not_fitted_and_wrong_shapes(data):
     with pytest.raises(NotFittedError):
         model.sample(2)
     model.fit(X, y)
-    with pytest.raises(ValueError, match="X has 3 feature.*fitted on 2"):
+    with pytest.raises(ValueError, match="X has 3 features, but ClassConditionalGaussian is expecting 2 features.*fitted on"):
         model.predict(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="not a class of the fitted model"):
         model.sample(2, y=7)

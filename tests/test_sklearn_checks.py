@@ -133,3 +133,41 @@ def test_a_fit_that_fails_half_way_leaves_the_model_as_it_was():
         gmm.fit(np.repeat([[0.0, 0.0], [1.0, 1.0]], 10, axis=0))
     assert all(_same(before[k], v) for k, v in _fitted(gmm).items())
     assert gmm.score(_gaussian_X(5)) == score_before
+
+
+# ------------------------------------------------------------------ scikit-learn's estimator checks
+#
+# Run: GaussianMixture (41 checks) and ClassConditionalGaussian (55), none skipped by us
+# (scikit-learn itself skips check_classifier_data_not_an_array when pandas is missing).
+# Not run, each for one reason:
+# - CategoricalHMM, GaussianHMM: fit(X, lengths) splits X into sequences; the checks call
+#   fit(X, y) with y as labels, which an HMM would read as sequence lengths.
+# - LatentDirichletAllocation: its Gibbs sampler needs integer word counts (it refuses
+#   non-integer and negative X by design, as tokens are drawn from counts), while the checks
+#   feed real-valued, often negative X; no scikit-learn tag states "integer counts only".
+
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+
+@parametrize_with_checks([GaussianMixture(random_state=0), ClassConditionalGaussian(random_state=0)])
+def test_scikit_learn_estimator_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence and collapse warnings on the checks' tiny data sets
+        check(estimator)
+
+
+def test_labels_and_data_as_pandas_gives_them():
+    # object arrays: labels that are strings or ints, features that are floats
+    X = _gaussian_X(0).astype(object)
+    y = np.repeat(np.array(["a", "b"], dtype=object), 60)
+    model = ClassConditionalGaussian().fit(X, y)
+    assert model.classes_.tolist() == ["a", "b"] and model.predict(X[:1]).tolist() == ["a"]
+    model = ClassConditionalGaussian().fit(X, np.repeat([3, 7], 60).astype(object))
+    assert model.classes_.dtype.kind == "i" and model.classes_.tolist() == [3, 7]
+    np.testing.assert_array_equal(GaussianMixture(2, random_state=0).fit(X).means_,
+                                  GaussianMixture(2, random_state=0).fit(_gaussian_X(0)).means_)
+    with pytest.raises(TypeError, match="one kind"):
+        ClassConditionalGaussian().fit(_gaussian_X(0), np.array(["a", 1] * 60, dtype=object))
+    X[0, 0] = {"foo": 1}
+    with pytest.raises(TypeError, match="X must hold numbers"):
+        GaussianMixture(2).fit(X)

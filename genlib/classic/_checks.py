@@ -168,3 +168,48 @@ def check_chain(pi, A, n_states, *, log_space, names=("pi", "A")):
         pi = _check_distribution(pi, names[0], 1, log_space, n_states)
     A = _check_distribution(A, names[1], 2, log_space, n_states)
     return pi, A
+
+
+def check_X(X, name="X", *, estimator=None, n_features=None):
+    """``genlib._validation.check_array`` for the classic (scikit-learn style) estimators.
+
+    Adds what scikit-learn's estimator checks expect of a scikit-learn estimator, each message
+    still naming the argument, what came and the fix: object arrays of numbers (as pandas
+    gives them) are converted, not refused; complex data, 1-D input, zero features and a
+    feature count other than the fitted one are refused in scikit-learn's words.
+    """
+    from .._validation import check_array
+
+    if hasattr(X, "detach") and hasattr(X, "cpu"):  # a torch tensor: check_array handles it
+        return _check_n_features(check_array(X, name), name, estimator, n_features)
+    if not (hasattr(X, "tocsr") and hasattr(X, "nnz")):
+        try:
+            arr = np.asarray(X)
+        except Exception:
+            arr = None  # ragged: check_array says so
+        if arr is not None:
+            if arr.dtype == object:
+                try:
+                    X = arr.astype(np.float64)
+                except (TypeError, ValueError) as exc:
+                    raise TypeError(f"{name} must hold numbers; its object array has an entry that is not one "
+                                    f"({exc}); convert {name} with {name}.astype(float) after fixing it.") from None
+            elif np.iscomplexobj(arr):
+                raise ValueError(f"{name} has complex dtype {arr.dtype}: Complex data not supported; pass "
+                                 f"{name}.real if the imaginary part is meant to be dropped.")
+            elif arr.ndim == 1 and arr.dtype.kind in "biuf":
+                raise ValueError(f"{name} must be 2-D (n_samples, n_features), got 1-D of shape {arr.shape}; "
+                                 f"Reshape your data: {name}.reshape(-1, 1) for a single feature or "
+                                 f"{name}.reshape(1, -1) for a single sample.")
+            elif arr.ndim == 2 and arr.shape[1] == 0:
+                raise ValueError(f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required; "
+                                 f"pass at least one column.")
+    return _check_n_features(check_array(X, name), name, estimator, n_features)
+
+
+def _check_n_features(X, name, estimator, n_features):
+    if n_features is not None and X.shape[1] != n_features:
+        who = type(estimator).__name__ if estimator is not None else "the model"
+        raise ValueError(f"{name} has {X.shape[1]} features, but {who} is expecting {n_features} features as "
+                         f"input (the number it was fitted on); pass data with the same columns as in fit.")
+    return X

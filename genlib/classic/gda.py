@@ -23,12 +23,16 @@ responsibilities, the known labels; the densities are its
 
 from __future__ import annotations
 
+import numbers
+import warnings
+
 import numpy as np
 from scipy.special import logsumexp
+from sklearn.exceptions import DataConversionWarning
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..base import likelihood_summary
-from ._checks import atomic_fit
+from ._checks import atomic_fit, check_X
 from .._validation import (
     check_array,
     check_float,
@@ -142,14 +146,15 @@ class ClassConditionalGaussian(ClassifierMixin, BaseEstimator):
         """
         check_option(self.covariance, "covariance", ("full", "tied"))
         reg_covar = check_float(self.reg_covar, "reg_covar", minimum=0.0)
-        X = check_squares_finite(check_array(X, "X"))
+        X = check_squares_finite(check_X(X, "X"))
         y = self._check_labels(y, X.shape[0])
         classes, y_index, counts = np.unique(y, return_inverse=True, return_counts=True)
         if np.any(counts < 2):
             k = int(np.argmin(counts))
             raise ValueError(
-                f"y has only {int(counts[k])} point(s) of class {classes[k].item()!r}; each class needs at least 2 "
-                f"points to estimate a mean and a covariance: drop the class or collect more data."
+                f"y has only {int(counts[k])} sample(s) of class {classes[k].item()!r} (n_samples={int(counts[k])} "
+                f"for that class); each class needs at least 2 points to estimate a mean and a covariance: drop the "
+                f"class or collect more data."
             )
         # Maximum likelihood with known labels is the mixture's M-step with one-hot r_nk:
         # pi_k = N_k / N, mu_k = class mean, Sigma_k = class covariance (or, tied, their
@@ -170,11 +175,15 @@ class ClassConditionalGaussian(ClassifierMixin, BaseEstimator):
     @staticmethod
     def _check_labels(y, n_samples):
         if y is None:
-            raise ValueError("y is required: fit(X, y) needs one class label per row of X.")
+            raise ValueError("y is required: this classifier requires y to be passed, but the target y is None; "
+                             "call fit(X, y) with one class label per row of X.")
         if hasattr(y, "detach") and hasattr(y, "cpu"):  # a torch tensor
             y = y.detach().cpu().numpy()
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn("A column-vector y was passed when a 1d array was expected: y of shape "
+                          f"{y.shape} is read as {y.shape[0]} labels; pass y.ravel() to silence this.",
+                          DataConversionWarning, stacklevel=3)
             y = y[:, 0]
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D (one label per sample), got shape {y.shape}; pass y.ravel() "
@@ -182,15 +191,23 @@ class ClassConditionalGaussian(ClassifierMixin, BaseEstimator):
         if y.shape[0] != n_samples:
             raise ValueError(f"y has {y.shape[0]} label(s) but X has {n_samples} row(s); pass one label per "
                              f"row of X.")
-        if y.dtype == object:
-            raise TypeError("y must hold numbers or strings of one type, got an object array; convert it, "
-                            "e.g. y.astype(int) or y.astype(str).")
+        if y.dtype == object:  # as pandas gives labels: strings, or numbers, but one kind
+            kinds = {"str" if isinstance(v, str) else "number" if isinstance(v, numbers.Real) and not
+                     isinstance(v, bool) else type(v).__name__ for v in y}
+            if kinds == {"str"}:
+                y = y.astype(str)
+            elif kinds == {"number"}:
+                whole = all(isinstance(v, numbers.Integral) for v in y)
+                y = y.astype(np.int64 if whole else np.float64)
+            else:
+                raise TypeError(f"y must hold class labels of one kind (all strings or all numbers), got an object "
+                                f"array of {sorted(kinds)}; convert it, e.g. y.astype(str).")
         if y.dtype.kind == "f":
             if not np.all(np.isfinite(y)):
                 raise ValueError("y contains NaN or infinite labels; drop those rows of X and y.")
             if not np.all(y == np.round(y)):
-                raise ValueError("y holds non-integer floats, which look like regression targets; this is a "
-                                 "classifier: pass class labels (ints or strings).")
+                raise ValueError("Unknown label type: continuous. y holds non-integer floats, which look like "
+                                 "regression targets; this is a classifier: pass class labels (ints or strings).")
         if y.dtype.kind not in "biufUS":
             raise TypeError(f"y must hold class labels (ints or strings), got dtype {y.dtype}.")
         return y
@@ -198,9 +215,7 @@ class ClassConditionalGaussian(ClassifierMixin, BaseEstimator):
     # ---------------------------------------------------------------- densities
     def _check_X(self, X):
         check_is_fitted(self, ["means_", "covariances_", "priors_"])
-        X = check_array(X, "X")
-        check_n_features(X, self.n_features_in_)
-        return X
+        return check_X(X, "X", estimator=self, n_features=self.n_features_in_)
 
     def log_joint(self, X):
         """log p(x, y = k) = log pi_k + log N(x | mu_k, Sigma_k), eq. (discgen-joint).

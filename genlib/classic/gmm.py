@@ -46,7 +46,7 @@ from sklearn.base import BaseEstimator
 
 from ..base import likelihood_summary
 from ..base import ConvergenceWarning
-from ._checks import atomic_fit
+from ._checks import atomic_fit, check_X
 from .._validation import (
     check_array,
     check_float,
@@ -723,9 +723,7 @@ class GaussianMixture(BaseEstimator):
 
     def _check_X(self, X):
         check_is_fitted(self, "means_")
-        X = check_array(X, "X")
-        check_n_features(X, self.n_features_in_, "X")
-        return X
+        return check_X(X, "X", estimator=self, n_features=self.n_features_in_)
 
     # -- parameters as one tuple (to keep the best of several initialisations) ----------
     def _get_parameters(self):
@@ -787,7 +785,7 @@ class GaussianMixture(BaseEstimator):
             Present for scikit-learn pipelines.
         """
         self._check_hyperparameters()
-        X = check_squares_finite(check_array(X, "X"))
+        X = check_squares_finite(check_X(X, "X"))
         N, D = X.shape
         K = self.n_components
         if N < K:
@@ -797,7 +795,7 @@ class GaussianMixture(BaseEstimator):
             )
         do_init = not (self.warm_start and getattr(self, "means_", None) is not None)
         if not do_init:
-            check_n_features(X, self.n_features_in_, "X")
+            check_X(X, "X", estimator=self, n_features=self.n_features_in_)
         inits = self._check_initial_parameters(D) if do_init else None
         rng = check_random_state(self.random_state)
         self._rng = rng  # sample() keeps drawing from the same Generator
