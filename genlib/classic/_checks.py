@@ -213,3 +213,13 @@ def _check_n_features(X, name, estimator, n_features):
         raise ValueError(f"{name} has {X.shape[1]} features, but {who} is expecting {n_features} features as "
                          f"input (the number it was fitted on); pass data with the same columns as in fit.")
     return X
+
+
+def check_verbose(verbose, name="verbose"):
+    """``verbose``: a bool or a non-negative int (a level), nothing else."""
+    if isinstance(verbose, (bool, np.bool_)):
+        return bool(verbose)
+    if isinstance(verbose, numbers.Integral) and verbose >= 0:
+        return int(verbose)
+    raise TypeError(f"{name} must be True/False or a non-negative int, got {type(verbose).__name__} ({verbose!r}); "
+                    f"pass {name}=True to show progress.")

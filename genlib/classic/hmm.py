@@ -44,7 +44,7 @@ from .._validation import (
     check_sequences,
     check_stochastic,
 )
-from ._checks import atomic_fit
+from ._checks import atomic_fit, check_verbose
 from .gmm import (COVARIANCE_TYPES, check_covariances, check_squares_finite, component_log_prob, estimate_parameters, kmeans_plusplus,
                   n_parameters, precision_cholesky, sample_components)
 from .hmm_inference import forward_backward, log_likelihood, sample_states, viterbi
@@ -98,6 +98,7 @@ class _BaseHMM(BaseEstimator):
         check_int(self.n_init, "n_init", minimum=1)
         check_int(self.max_iter, "max_iter", minimum=0)
         check_float(self.tol, "tol", minimum=0.0)
+        check_verbose(self.verbose)
 
     def _check_chain(self, startprob, transmat, suffix=""):
         K = self.n_components
@@ -444,7 +445,7 @@ class CategoricalHMM(_BaseHMM):
             if self.n_features is not None:
                 n_symbols = check_int(self.n_features, "n_features", minimum=1)
             elif self.emissionprob_init is not None:
-                n_symbols = np.shape(self.emissionprob_init)[-1]
+                n_symbols = check_stochastic(self.emissionprob_init, "emissionprob_init", ndim=2, atol=1e-6).shape[1]
         else:
             n_symbols = self.n_features_
         x, _ = check_sequences(X, None, "X", n_symbols=n_symbols)

@@ -55,7 +55,7 @@ import scipy.sparse as sp
 from scipy.special import gammaln
 from sklearn.base import BaseEstimator
 
-from ._checks import atomic_fit
+from ._checks import atomic_fit, check_verbose
 from .._validation import (
     check_counts,
     check_float,
@@ -557,6 +557,7 @@ class LatentDirichletAllocation(BaseEstimator):
                 )
         check_int(self.n_transform_iter, "n_transform_iter", minimum=2)
         check_int(self.evaluate_every, "evaluate_every", minimum=1)
+        check_verbose(self.verbose)
         return K, alpha, beta, n_iter, burn_in
 
     # ---------------------------------------------------------------- fit
