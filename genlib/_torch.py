@@ -40,6 +40,7 @@ __all__ = [
     "bernoulli",
     "log_bernoulli",
     "as_tensor",
+    "check_dtype",
     "on_model_device",
     "mlp",
     "check_hidden",
@@ -216,6 +217,13 @@ def log_bernoulli(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     Broadcasts; sums over the last axis.
     """
     return (x * logits - nn.functional.softplus(logits)).sum(dim=-1)
+
+
+def check_dtype(dtype: Any, name: str = "dtype") -> torch.dtype:
+    """A floating torch dtype the models compute in: ``torch.float32`` or ``torch.float64``."""
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"{name} must be torch.float32 or torch.float64, got {dtype!r}.")
+    return dtype
 
 
 # --------------------------------------------------------------------------- data

@@ -205,28 +205,52 @@ def check_counts(X: Any, name: str = "X", *, allow_empty_rows: bool = False):
     return M
 
 
-def check_lengths(lengths: Any, n_samples: int, name: str = "lengths") -> np.ndarray:
-    """Return the lengths of concatenated sequences as an int64 array that sums to ``n_samples``.
+def _preview(arr, n=6):
+    flat = np.asarray(arr).ravel()
+    text = np.array2string(flat[:n], separator=", ", precision=6)
+    return text[:-1] + ", ...]" if flat.size > n else text
 
-    ``None`` means one sequence of length ``n_samples``, as in hmmlearn.
+
+def check_lengths(lengths: Any, n_samples: int, name: str = "lengths", rows: str = "X") -> np.ndarray:
+    """Lengths of concatenated sequences: positive whole numbers summing to ``n_samples``, as int64.
+
+    ``None`` means one sequence of ``n_samples`` steps (hmmlearn's convention); ``rows`` names the
+    array whose rows the lengths split, for the message.
     """
     if lengths is None:
         return np.array([n_samples], dtype=np.int64)
-    arr = _to_numeric(lengths, name)
+    if isinstance(lengths, (numbers.Number, str, bytes)):
+        raise TypeError(f"{name} must be a list of sequence lengths, got the single {type(lengths).__name__} "
+                        f"{lengths!r}; pass [{lengths!r}] for one sequence, or None.")
+    try:
+        arr = np.asarray(lengths)
+    except Exception as exc:
+        raise TypeError(f"{name} could not be read as a list of integers ({exc}); pass a 1-D list of ints.") from None
+    if arr.dtype.kind == "b" or (arr.dtype == object and any(isinstance(v, bool) for v in arr.ravel())):
+        raise TypeError(f"{name} must hold integer lengths, got booleans {_preview(arr)}; pass the length of "
+                        f"each sequence, e.g. [100, 50].")
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold integer lengths, got dtype {arr.dtype} ({_preview(arr)}); pass a 1-D "
+                        f"list of ints such as [100, 50].")
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (one length per sequence), got shape {arr.shape}.")
+        raise ValueError(f"{name} must be 1-D (one length per sequence), got shape {arr.shape}; pass "
+                         f"{name}.ravel() or a plain list of ints.")
     if arr.size == 0:
         raise ValueError(f"{name} is empty; pass None for a single sequence or one length per sequence.")
-    if arr.dtype.kind == "f" and not np.all(arr == np.round(arr)):
-        raise ValueError(f"{name} must hold whole numbers, got {arr.tolist()}.")
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or infinite values ({_preview(arr)}); pass whole numbers.")
+        if not np.all(arr == np.round(arr)):
+            bad = arr[arr != np.round(arr)][0]
+            raise ValueError(f"{name} must hold whole numbers, got {bad!r} in {_preview(arr)}; pass integer "
+                             f"lengths (e.g. {name}.astype(int) if they are whole).")
     arr = arr.astype(np.int64)
     if arr.min() < 1:
-        raise ValueError(f"{name} must be positive, got a length of {int(arr.min())}; drop empty sequences.")
+        i = int(np.argmin(arr))
+        raise ValueError(f"{name} must be positive, got {int(arr[i])} at position {i}; drop empty sequences.")
     if int(arr.sum()) != n_samples:
-        raise ValueError(
-            f"{name} sums to {int(arr.sum())} but X has {n_samples} samples; "
-            f"lengths must split X's rows exactly into consecutive sequences."
-        )
+        raise ValueError(f"{name} sums to {int(arr.sum())} but {rows} has {n_samples} rows; the lengths must "
+                         f"split the rows exactly into consecutive sequences (or pass None for one sequence).")
     return arr
 
 

@@ -50,7 +50,7 @@ def _not_fitted_error() -> type:
         ``AttributeError``), so ``except sklearn.exceptions.NotFittedError`` catches it too.
         """
 
-    NotFittedError.__module__ = __name__
+    NotFittedError.__module__, NotFittedError.__qualname__ = __name__, "NotFittedError"
     return NotFittedError
 
 

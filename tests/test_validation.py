@@ -128,7 +128,7 @@ def test_check_sequences_column_and_flat():
         ([0, 5], None, 3, ["outside the vocabulary", "3 symbol"]),
         ([0, np.nan], None, None, ["NaN"]),
         (np.zeros((2, 2)), None, None, ["one symbol per row"]),
-        ([0, 1, 1], [1, 1], None, ["sums to 2", "3 samples"]),
+        ([0, 1, 1], [1, 1], None, ["sums to 2", "3 rows"]),
         ([0, 1], [2, 0], None, ["positive"]),
         ([0, 1], [[2]], None, ["1-D"]),
         ([], None, None, ["empty"]),

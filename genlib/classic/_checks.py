@@ -4,9 +4,9 @@
   half-way through (a singular covariance, data impossible under the initial parameters) -
   leaves the estimator exactly as it was before the call: a refused refit never corrupts a
   fitted model.
-- :func:`check_lengths` and :func:`check_chain` are the checks of the HMM inference
-  functions. They are stricter than, and name more than, ``genlib._validation.check_lengths``
-  (bools, NaN and infinite lengths are refused by name); they could move there.
+- :func:`check_chain` and :func:`check_log_emissions` are, with the shared
+  ``genlib._validation.check_lengths``, the checks of the HMM inference functions
+  (bools, NaN and infinite lengths are refused by name).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import functools
 import numbers
 
 import numpy as np
+
+from .._validation import check_lengths  # noqa: F401  (re-exported: the HMM inference checks)
 
 __all__ = ["atomic_fit", "check_lengths", "check_chain", "check_log_emissions"]
 
@@ -41,54 +43,6 @@ def atomic_fit(fit):
             raise
 
     return wrapper
-
-
-def _preview(arr, n=6):
-    flat = np.asarray(arr).ravel()
-    text = np.array2string(flat[:n], separator=", ", precision=6)
-    return text[:-1] + ", ...]" if flat.size > n else text
-
-
-def check_lengths(lengths, n_samples, name="lengths", rows="log_b"):
-    """Lengths of concatenated sequences: positive whole numbers summing to ``n_samples``.
-
-    ``None`` means one sequence of ``n_samples`` steps (hmmlearn's convention).
-    """
-    if lengths is None:
-        return np.array([n_samples], dtype=np.int64)
-    if isinstance(lengths, (numbers.Number, str, bytes)):
-        raise TypeError(f"{name} must be a list of sequence lengths, got the single {type(lengths).__name__} "
-                        f"{lengths!r}; pass [{lengths!r}] for one sequence, or None.")
-    try:
-        arr = np.asarray(lengths)
-    except Exception as exc:
-        raise TypeError(f"{name} could not be read as a list of integers ({exc}); pass a 1-D list of ints.") from None
-    if arr.dtype.kind == "b" or (arr.dtype == object and any(isinstance(v, bool) for v in arr.ravel())):
-        raise TypeError(f"{name} must hold integer lengths, got booleans {_preview(arr)}; pass the length of "
-                        f"each sequence, e.g. [100, 50].")
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold integer lengths, got dtype {arr.dtype} ({_preview(arr)}); pass a 1-D "
-                        f"list of ints such as [100, 50].")
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (one length per sequence), got shape {arr.shape}; pass "
-                         f"{name}.ravel() or a plain list of ints.")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty; pass None for a single sequence or one length per sequence.")
-    if arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} contains NaN or infinite values ({_preview(arr)}); pass whole numbers.")
-        if not np.all(arr == np.round(arr)):
-            bad = arr[arr != np.round(arr)][0]
-            raise ValueError(f"{name} must hold whole numbers, got {bad!r} in {_preview(arr)}; pass integer "
-                             f"lengths (e.g. {name}.astype(int) if they are whole).")
-    arr = arr.astype(np.int64)
-    if arr.min() < 1:
-        i = int(np.argmin(arr))
-        raise ValueError(f"{name} must be positive, got {int(arr[i])} at position {i}; drop empty sequences.")
-    if int(arr.sum()) != n_samples:
-        raise ValueError(f"{name} sums to {int(arr.sum())} but {rows} has {n_samples} rows; the lengths must "
-                         f"split the rows exactly into consecutive sequences (or pass None for one sequence).")
-    return arr
 
 
 def check_log_emissions(log_b, name="log_b"):

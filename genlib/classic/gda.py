@@ -33,15 +33,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..base import likelihood_summary
 from ._checks import atomic_fit, check_X
-from .._validation import (
-    check_array,
-    check_float,
-    check_is_fitted,
-    check_int,
-    check_n_features,
-    check_option,
-    check_random_state,
-)
+from .._validation import check_float, check_int, check_is_fitted, check_option, check_random_state
 from .gmm import (check_not_too_far, check_squares_finite, component_log_prob, estimate_parameters,
                   precision_cholesky, sample_components)
 

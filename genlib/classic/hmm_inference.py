@@ -89,7 +89,7 @@ def _checked(pi, A, log_b, lengths, *, log_space, names=("pi", "A")):
     rows summing to one within 1e-6, or their logs) with the same K as ``log_b``'s columns.
     ``pi=None`` skips ``pi`` (the backward recursion has none)."""
     log_b = check_log_emissions(log_b)
-    lengths = check_lengths(lengths, log_b.shape[0])
+    lengths = check_lengths(lengths, log_b.shape[0], rows="log_b")
     K = log_b.shape[1]
     pi, A = check_chain(pi, A, K, log_space=log_space, names=names)
     return pi, A, log_b, lengths

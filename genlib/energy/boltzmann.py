@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from ..base import likelihood_summary
+from ..base import LikelihoodUnavailable
 from .._validation import check_bool, check_float, check_int, check_option, renamed_arguments
 from .gibbs import (
     SeededModel,
@@ -170,7 +171,7 @@ class BoltzmannMachine(SeededModel, nn.Module):
 
     def _check_exact(self, what: str) -> None:
         if self.n_units > self.max_exact_units:
-            raise ValueError(
+            raise LikelihoodUnavailable(  # a ValueError: the model is too large to enumerate, not bad input
                 f"{what} enumerates all 2**{self.n_units} states of this model's {self.n_units} units, more than "
                 f"max_exact_units={self.max_exact_units} allows; it is exact only for small models. Estimate "
                 f"expectations with sample() (Gibbs) instead, or build a model with at most {self.max_exact_units} units.")

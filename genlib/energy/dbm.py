@@ -42,6 +42,7 @@ from torch.nn import functional as Fn
 
 from .._validation import check_bool, check_float, check_int, check_option, renamed_arguments
 from . import ais as _ais
+from .._torch import check_dtype
 from .gibbs import SeededModel, all_binary_states, as_tensor, bernoulli, make_generator, resolve_device, train_epochs
 from .rbm import BernoulliRBM
 
@@ -317,8 +318,7 @@ class DeepBoltzmannMachine(_ais.BoundLikelihood, SeededModel, nn.Module):
         self.pretrain_k = check_int(pretrain_k, "pretrain_k", minimum=1)
         self.init_std = check_float(init_std, "init_std", minimum=0.0)
         self.verbose = check_bool(verbose, "verbose")
-        if dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}.")
+        dtype = check_dtype(dtype)
         device = resolve_device(device)
         self._generator = make_generator(random_state, device)
         sizes = self.layer_sizes

@@ -36,7 +36,7 @@ from torch.nn import functional as Fn
 from ..base import likelihood_summary
 from .._validation import check_bool, check_float, check_int, check_option, renamed_arguments
 from . import ais as _ais
-from .._torch import CHUNK_FLOATS
+from .._torch import CHUNK_FLOATS, check_dtype
 from .gibbs import SeededModel, as_tensor, bernoulli, cpu_threads_for, make_generator, resolve_device, train_epochs
 
 __all__ = ["BernoulliRBM", "GaussianBernoulliRBM"]
@@ -75,8 +75,7 @@ class _RBM(SeededModel, nn.Module):
         self.init_std = check_float(init_std, "init_std", minimum=0.0)
         self.n_sample_steps = check_int(n_sample_steps, "n_sample_steps", minimum=1)
         self.verbose = check_bool(verbose, "verbose")
-        if dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}.")
+        dtype = check_dtype(dtype)
         device = resolve_device(device)
         self._generator = make_generator(random_state, device)
         # Small random weights, zero biases (Hinton, 2010); W_i (row i) is hidden unit i's filter.

@@ -24,7 +24,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 from scipy.special import logsumexp
 
-from .._validation import RANGE_TOLERANCE, check_array, check_float, check_int, check_n_features
+from .._validation import RANGE_TOLERANCE, check_array, check_bool, check_float, check_int, check_n_features
 from ..base import LikelihoodUnavailable
 from .manifold import _sq_dists
 
@@ -243,7 +243,7 @@ def _likelihood(model: Any, X_test: Any, X_train: Any, lengths: Any, notes: list
 def evaluate(model: Any, X_test: Any, *, X_train: Any = None, fit: bool = False, fit_kwargs: dict | None = None,
              lengths: Any = None, n_samples: int = 1000, sample_fn: Callable[[int], Any] | None = None,
              image_size: int | None = None, iwae_k: int = 100, ais_temperatures: int = 1000,
-             ais_chains: int = 100, random_state: int = 0) -> Evaluation:
+             ais_chains: int = 100, random_state: int = 0, likelihood: bool = True) -> Evaluation:
     """Report every measure that ``model`` supports on held-out data ``X_test``.
 
     Likelihood, by what the model defines (see :data:`genlib.base.REGISTRY`):
@@ -291,6 +291,9 @@ def evaluate(model: Any, X_test: Any, *, X_train: Any = None, fit: bool = False,
         Accuracy of the IWAE bound and of AIS.
     random_state : int
         Seed of AIS, the IWAE bound, the perplexity's split and the draws: same seed, same report.
+    likelihood : bool
+        Compute the held-out likelihood (default). False reports the sample metrics alone, e.g.
+        when ``X_test`` holds images but the model scores another view of them (an HMM's rows).
 
     Returns
     -------
@@ -328,8 +331,9 @@ def evaluate(model: Any, X_test: Any, *, X_train: Any = None, fit: bool = False,
     elif fit_kwargs:
         raise ValueError("fit_kwargs are only used with fit=True.")
 
-    out.update(_likelihood(model, X_test, X_train, lengths, notes, iwae_k=iwae_k, ais_temperatures=ais_temperatures,
-                           ais_chains=ais_chains, random_state=random_state))
+    if check_bool(likelihood, "likelihood"):
+        out.update(_likelihood(model, X_test, X_train, lengths, notes, iwae_k=iwae_k,
+                               ais_temperatures=ais_temperatures, ais_chains=ais_chains, random_state=random_state))
 
     if n_samples > 0 and (sample_fn is not None or hasattr(model, "sample")):
         t0 = time.perf_counter()
