@@ -6,7 +6,10 @@
   (with a wrong sampler as a negative control);
 - recovery of the known topics of the bars data set (Hungarian matching), both samplers;
 - held-out perplexity: falls during training, the fast sampler reaches the reference's,
-  the uniform model scores exactly V; same seed, same result.
+  the uniform model scores exactly V; same seed, same result;
+- learned priors: Minka's fixed points against a general-purpose optimiser of an independently
+  written Dirichlet-multinomial likelihood, recovery of known concentrations from synthetic
+  counts, the fitted alpha_ of the bars near the truth; n_init keeps the best chain.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy.optimize import linear_sum_assignment
+from scipy.optimize import linear_sum_assignment, minimize, minimize_scalar
+from scipy.special import gammaln
 
 from genlib.base import NotFittedError
 from genlib.classic import LatentDirichletAllocation
@@ -28,7 +32,10 @@ from genlib.classic.lda import (
     collapsed_gibbs_sweep,
     collapsed_log_joint,
     counts_to_tokens,
+    dirichlet_multinomial_log_likelihood,
     document_completion_perplexity,
+    minka_alpha_update,
+    minka_beta_update,
     topic_counts,
 )
 from genlib.datasets import bars_topics, make_bars
@@ -79,6 +86,25 @@ def test_collapsed_log_joint_matches_polya_urn():
         got = collapsed_log_joint(n_dk, n_kw, float(ALPHA), float(BETA))
         np.testing.assert_allclose(got, np.log(float(exact)), rtol=1e-12)
         table = _CollapsedLogJoint(n_dk.sum(axis=1), 3, TINY_K, float(ALPHA), float(BETA))
+        np.testing.assert_allclose(table(n_dk, n_kw), got, rtol=1e-12)
+
+
+def test_collapsed_log_joint_with_an_asymmetric_alpha_matches_polya_urn():
+    alpha = [Fraction(1, 4), Fraction(3, 2)]  # one concentration per topic
+    doc, word = counts_to_tokens(sp.csr_matrix(TINY))
+    for z in ([0, 1, 1, 0, 1], [1, 1, 1, 1, 0]):
+        # Pólya urns token by token: (n_dk + a_k) / (n_d + sum_k a_k) and (n_kw + b) / (n_k + V b)
+        p, n_dk_, n_d, n_kw_, n_k = Fraction(1), {}, {}, {}, {}
+        for d, w, k in zip(doc.tolist(), word.tolist(), z):
+            p *= (n_dk_.get((d, k), 0) + alpha[k]) / (n_d.get(d, 0) + sum(alpha))
+            p *= (n_kw_.get((k, w), 0) + BETA) / (n_k.get(k, 0) + 3 * BETA)
+            for counter, key in ((n_dk_, (d, k)), (n_d, d), (n_kw_, (k, w)), (n_k, k)):
+                counter[key] = counter.get(key, 0) + 1
+        n_dk, n_kw = topic_counts(doc, word, np.array(z), 2, 3, TINY_K)
+        a = np.array([float(x) for x in alpha])
+        got = collapsed_log_joint(n_dk, n_kw, a, float(BETA))
+        np.testing.assert_allclose(got, np.log(float(p)), rtol=1e-12)
+        table = _CollapsedLogJoint(n_dk.sum(axis=1), 3, TINY_K, a, float(BETA))
         np.testing.assert_allclose(table(n_dk, n_kw), got, rtol=1e-12)
 
 
@@ -326,6 +352,10 @@ def test_bad_counts_are_refused(X, words):
         (dict(n_components=0), ["n_components"]),
         (dict(method="variational"), ["method"]),
         (dict(n_iter=10, burn_in=10), ["burn_in", "n_iter"]),
+        (dict(optimize_every=0), ["optimize_every"]),
+        (dict(n_init=0), ["n_init"]),
+        (dict(alpha=[0.1, 0.2, 0.3]), ["alpha", "one per topic"]),
+        (dict(alpha=[0.1, -1.0]), ["alpha"]),
     ],
 )
 def test_bad_parameters_are_refused(params, words):
@@ -348,3 +378,121 @@ def test_not_fitted_and_wrong_vocabulary():
     with pytest.raises(ValueError, match="vocabulary"):
         model.top_words(["a", "b"])
     assert model.top_words(["a", "b", "c"], n=2)[0][0] in {"a", "b", "c"}
+
+
+# ------------------------------------------------------------------ learning the priors (Minka)
+def dm_log_likelihood(counts, a):
+    """sum_d log DirMult(n_d | a), written out for the tests (not genlib's function)."""
+    counts = np.asarray(counts, dtype=float)
+    total = 0.0
+    for n in counts:
+        total += gammaln(a.sum()) - gammaln(n.sum() + a.sum()) + np.sum(gammaln(n + a) - gammaln(a))
+    return total
+
+
+def synthetic_counts(concentration, n_draws, length, seed):
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(concentration, size=n_draws)
+    return np.array([rng.multinomial(length, row) for row in p])
+
+
+def test_dirichlet_multinomial_log_likelihood_matches_the_written_out_sum():
+    counts = synthetic_counts([0.3, 1.0, 2.0], 20, 7, seed=0)
+    a = np.array([0.3, 1.0, 2.0])
+    assert dirichlet_multinomial_log_likelihood(counts, a) == pytest.approx(dm_log_likelihood(counts, a), rel=1e-12)
+
+
+def test_minka_alpha_is_the_maximum_likelihood_found_by_a_generic_optimiser():
+    counts = synthetic_counts([0.2, 0.5, 1.5, 3.0], 400, 25, seed=1)
+    fixed_point = minka_alpha_update(counts, 1.0, n_iter=5000, tol=1e-12)
+    # the reference: L-BFGS on log a of the written-out likelihood, from another start
+    res = minimize(lambda log_a: -dm_log_likelihood(counts, np.exp(log_a)), np.zeros(4), method="L-BFGS-B",
+                   options=dict(ftol=1e-15, gtol=1e-10))
+    np.testing.assert_allclose(fixed_point, np.exp(res.x), rtol=1e-3)
+    assert dm_log_likelihood(counts, fixed_point) >= -res.fun - 1e-6
+
+
+def test_minka_beta_is_the_maximum_likelihood_found_by_a_generic_optimiser():
+    counts = synthetic_counts(np.full(30, 0.05), 60, 150, seed=2)
+    fixed_point = minka_beta_update(counts, 1.0, n_iter=5000, tol=1e-12)
+    V = counts.shape[1]
+    res = minimize_scalar(lambda log_b: -dm_log_likelihood(counts, np.full(V, np.exp(log_b))), bounds=(-10, 3),
+                          method="bounded", options=dict(xatol=1e-10))
+    assert fixed_point == pytest.approx(np.exp(res.x), rel=1e-4)
+
+
+def test_minka_updates_never_lower_the_likelihood():
+    counts = synthetic_counts([0.1, 0.4, 2.0], 100, 30, seed=3)
+    alpha, previous = np.array([5.0, 5.0, 5.0]), -np.inf
+    for _ in range(30):  # one fixed-point step at a time
+        alpha = minka_alpha_update(counts, alpha, n_iter=1)
+        ll = dm_log_likelihood(counts, alpha)
+        assert ll >= previous - 1e-9
+        previous = ll
+
+
+@pytest.mark.parametrize("truth", [[2.0, 0.5, 0.5], [0.05, 0.1, 0.3, 0.8]])
+def test_minka_alpha_recovers_a_known_concentration(truth):
+    # 4000 documents of 40 tokens: the maximum-likelihood estimate is within a few percent
+    counts = synthetic_counts(truth, 4000, 40, seed=4)
+    np.testing.assert_allclose(minka_alpha_update(counts, 1.0), truth, rtol=0.1)
+
+
+def test_minka_beta_recovers_a_known_concentration():
+    counts = synthetic_counts(np.full(40, 0.02), 300, 300, seed=5)
+    assert minka_beta_update(counts, 1.0) == pytest.approx(0.02, rel=0.1)
+
+
+def test_unused_topics_keep_a_positive_alpha():
+    counts = np.array([[3, 0], [5, 0], [2, 0]])  # topic 1 never used: its fixed point is alpha_1 -> 0
+    alpha = minka_alpha_update(counts, 1.0)
+    assert np.all(alpha > 0) and np.all(np.isfinite(alpha)) and alpha[1] < 1e-3
+
+
+@pytest.fixture(scope="module")
+def learned(bars):
+    """The defaults: priors learned, blocked sampler, n_iter long enough for the small corpus."""
+    return LatentDirichletAllocation(10, n_iter=400, random_state=0).fit(bars[0]["counts"])
+
+
+def test_defaults_learn_the_priors_of_the_bars(bars, learned):
+    # the bars were drawn with a symmetric alpha = 0.5: the learned alpha_k scatter around it (each from
+
+    assert learned.alpha_.shape == (10,) and learned.history_["alpha"].shape == (400, 10)
+    assert 0.35 < learned.alpha_.mean() < 0.65, learned.alpha_
+    assert learned.beta_ < 0.1  # below its starting value
+    errors, _ = matched_l1(learned.components_, bars[0]["topics"])
+    assert errors.max() < RECOVERY_BOUND, np.round(errors, 3)
+
+
+def test_given_priors_stay_fixed(bars):
+    X = bars[0]["counts"][:60]
+    model = LatentDirichletAllocation(10, alpha=0.3, beta=0.2, n_iter=30, random_state=0).fit(X)
+    np.testing.assert_array_equal(model.alpha_, np.full(10, 0.3))
+    assert model.beta_ == 0.2 and np.all(model.history_["beta"] == 0.2)
+    only_alpha = LatentDirichletAllocation(10, beta=0.2, n_iter=30, random_state=0).fit(X)
+    assert only_alpha.beta_ == 0.2 and not np.allclose(only_alpha.alpha_, 1.0)
+    asymmetric = np.linspace(0.1, 1.0, 10)
+    model = LatentDirichletAllocation(10, alpha=asymmetric, beta=0.2, n_iter=5, random_state=0).fit(X)
+    np.testing.assert_array_equal(model.alpha_, asymmetric)
+
+
+@pytest.mark.parametrize("method", ["collapsed", "blocked"])
+def test_priors_are_updated_every_optimize_every_sweeps(bars, method):
+    X = bars[0]["counts"][:80]
+    model = LatentDirichletAllocation(10, method=method, n_iter=20, optimize_every=5, random_state=0).fit(X)
+    alpha, beta = model.history_["alpha"], model.history_["beta"]  # (20, 10), (20,)
+    changed = np.flatnonzero(np.any(alpha[1:] != alpha[:-1], axis=1) | (beta[1:] != beta[:-1])) + 1
+    assert changed.tolist() == [4, 9, 14, 19]  # after sweeps 5, 10, 15, 20
+    assert np.all(alpha[:4] == 1.0) and np.all(beta[:4] == 0.1)  # the starting values
+    # the last update is the fixed point of the last sample's counts (the maths the tests above check)
+    np.testing.assert_allclose(minka_beta_update(model.topic_word_counts_, beta[-2]), model.beta_, rtol=1e-5)
+
+
+def test_n_init_keeps_the_chain_with_the_best_log_joint(bars):
+    X = bars[0]["counts"][:80]
+    model = LatentDirichletAllocation(10, n_init=3, n_iter=40, random_state=0).fit(X)
+    assert len(model.log_joints_) == 3 and len(set(model.log_joints_)) == 3
+    assert np.mean(model.history_["log_joint"][20:]) == max(model.log_joints_)
+    again = LatentDirichletAllocation(10, n_init=3, n_iter=40, random_state=0).fit(X)
+    np.testing.assert_array_equal(model.components_, again.components_)

@@ -35,6 +35,19 @@ where ``^-i`` means "counted without token i". Two samplers use these equations:
   the collapsed sampler (theta and phi are not integrated out), but one sweep is a handful
   of vectorised NumPy operations over all tokens at once, hundreds of times cheaper.
 
+The priors are learned by default (Wallach, 2008; Wallach, Mimno & McCallum, 2009, "Rethinking
+LDA: why priors matter"), as MALLET does: every few sweeps the current counts n_dk and n_kw are
+two sets of draws from Dirichlet-multinomial distributions (eq. lda-collapsed-joint), and
+alpha (asymmetric, one value per topic) and beta (symmetric) move to the maximum of that
+likelihood by Minka's (2000) fixed-point iteration (:func:`minka_alpha_update`,
+:func:`minka_beta_update`; eq. lda-minka-alpha, lda-minka-beta)::
+
+    alpha_k <- alpha_k * sum_d [psi(n_dk + alpha_k) - psi(alpha_k)] / sum_d [psi(N_d + A) - psi(A)],  A = sum_k alpha_k
+    beta    <- beta * sum_{k,w} [psi(n_kw + beta) - psi(beta)] / (V sum_k [psi(n_k + V beta) - psi(V beta)])
+
+(psi the digamma function). A sampler step with the priors fixed, then a step that maximises
+p(z | alpha, beta) over them, is a stochastic EM algorithm for the hyper-parameters.
+
 Held-out quality is measured by document-completion perplexity (Wallach et al., 2009)
 (:func:`document_completion_perplexity`): half of each held-out document's tokens estimate its
 theta with the topics fixed, the other half is scored. Any topic-word matrix can be plugged
@@ -52,7 +65,7 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 from sklearn.base import BaseEstimator
 
 from ._checks import atomic_fit, check_verbose
@@ -72,6 +85,9 @@ __all__ = [
     "counts_to_tokens",
     "topic_counts",
     "collapsed_log_joint",
+    "dirichlet_multinomial_log_likelihood",
+    "minka_alpha_update",
+    "minka_beta_update",
     "collapsed_conditional",
     "collapsed_gibbs_sweep",
     "blocked_gibbs_sweep",
@@ -84,6 +100,23 @@ __all__ = [
 # The smallest positive double: Dirichlet draws with tiny shape parameters can underflow to 0
 # in floating point; flooring them here keeps every probability strictly positive.
 _TINY = np.finfo(np.float64).tiny
+# Learned concentrations are kept above this: a topic that loses all its tokens drives its
+# alpha_k towards 0 (the fixed point of an unused topic), and digamma(0) is -inf.
+_MIN_CONCENTRATION = 1e-4
+
+
+def _check_concentration(value, name: str, size: int) -> np.ndarray:
+    """A Dirichlet concentration: a positive float (symmetric) or ``size`` positive floats; as (size,)."""
+    if np.ndim(value) == 0:
+        return np.full(size, check_float(value, name, minimum=0.0, strict=True))
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a positive number or {size} positive numbers, got {value!r}.") from None
+    if arr.shape != (size,) or not np.all(np.isfinite(arr)) or not np.all(arr > 0):
+        raise ValueError(f"{name} must be a positive number or an array of {size} finite positive numbers "
+                         f"(one per topic), got {np.array2string(arr.ravel()[:6])} of shape {arr.shape}.")
+    return arr
 
 
 # --------------------------------------------------------------------------------------------
@@ -139,8 +172,10 @@ def collapsed_log_joint(n_dk, n_kw, alpha: float, beta: float) -> float:
         Tokens of document d assigned to topic k.
     n_kw : array (K, V)
         Tokens of word w assigned to topic k.
-    alpha, beta : float > 0
-        Symmetric Dirichlet concentrations of theta and phi.
+    alpha : float > 0 or array (K,)
+        Dirichlet concentration of theta (symmetric, or one value per topic).
+    beta : float > 0
+        Symmetric Dirichlet concentration of phi.
 
     Examples
     --------
@@ -151,13 +186,128 @@ def collapsed_log_joint(n_dk, n_kw, alpha: float, beta: float) -> float:
     n_dk = np.asarray(n_dk, dtype=float)
     n_kw = np.asarray(n_kw, dtype=float)
     K, V = n_kw.shape
-    # sum_d [log G(K a) - log G(N_d + K a) + sum_k log G(n_dk + a) - K log G(a)]
-    docs = (n_dk.shape[0] * (gammaln(K * alpha) - K * gammaln(alpha))
-            - gammaln(n_dk.sum(axis=1) + K * alpha).sum() + gammaln(n_dk + alpha).sum())
+    alpha = np.broadcast_to(np.asarray(alpha, dtype=float), (K,))  # (K,)
+    # sum_d [log G(A) - log G(N_d + A) + sum_k (log G(n_dk + a_k) - log G(a_k))], A = sum_k a_k
+    docs = dirichlet_multinomial_log_likelihood(n_dk, alpha)
     # sum_k [log G(V b) - log G(n_k + V b) + sum_w log G(n_kw + b) - V log G(b)]
-    topics = (K * (gammaln(V * beta) - V * gammaln(beta))
-              - gammaln(n_kw.sum(axis=1) + V * beta).sum() + gammaln(n_kw + beta).sum())
-    return float(docs + topics)
+    topics = dirichlet_multinomial_log_likelihood(n_kw, beta)
+    return docs + topics
+
+
+# --------------------------------------------------------------------------------------------
+# Learning the priors: Minka's fixed point for Dirichlet-multinomial counts
+# --------------------------------------------------------------------------------------------
+def dirichlet_multinomial_log_likelihood(counts, concentration) -> float:
+    """sum_d log p(n_d | a) of count vectors under Dirichlet-multinomial(a), without the
+    multinomial coefficients (they do not depend on a): the sequence probability of the tokens.
+
+        sum_d [log G(A) - log G(N_d + A) + sum_k (log G(n_dk + a_k) - log G(a_k))],  A = sum_k a_k.
+
+    This is the document half of eq. (lda-collapsed-joint) with counts = n_dk and a = alpha, and
+    the topic half with counts = n_kw and a = (beta, ..., beta).
+
+    Parameters
+    ----------
+    counts : array (D, K)
+    concentration : float or array (K,)
+
+    Examples
+    --------
+    >>> # one token among two outcomes under a symmetric prior: probability 1/2
+    >>> round(float(np.exp(dirichlet_multinomial_log_likelihood(np.array([[1, 0]]), 0.3))), 6)
+    0.5
+    """
+    counts = np.asarray(counts, dtype=float)
+    a = np.broadcast_to(np.asarray(concentration, dtype=float), counts.shape[-1:])  # (K,)
+    A = a.sum()
+    return float(counts.shape[0] * (gammaln(A) - gammaln(a).sum()) - gammaln(counts.sum(axis=1) + A).sum()
+                 + gammaln(counts + a).sum())
+
+
+def minka_alpha_update(n_dk, alpha, *, n_iter: int = 200, tol: float = 1e-7) -> np.ndarray:
+    """Asymmetric Dirichlet concentration maximising the likelihood of the counts ``n_dk``.
+
+    Minka's (2000) fixed-point iteration for the Dirichlet-multinomial (his eq. 55; Wallach,
+    2008, ch. 2), eq. (lda-minka-alpha)::
+
+        alpha_k <- alpha_k * sum_d [psi(n_dk + alpha_k) - psi(alpha_k)]
+                           / sum_d [psi(N_d + A) - psi(A)],          A = sum_k alpha_k,
+
+    iterated from ``alpha`` until no alpha_k moves by more than ``tol`` relatively. Each step
+    maximises a lower bound of the likelihood that touches it at the current alpha, so the
+    likelihood (:func:`dirichlet_multinomial_log_likelihood`) never decreases.
+
+    Parameters
+    ----------
+    n_dk : int array (D, K)
+        Counts of D draws (documents' topic counts); rows with no counts carry no information.
+    alpha : float or array (K,)
+        Starting point.
+
+    Returns
+    -------
+    ndarray (K,)
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> theta = rng.dirichlet([2.0, 0.5, 0.5], size=3000)
+    >>> n_dk = np.array([rng.multinomial(30, t) for t in theta])
+    >>> minka_alpha_update(n_dk, 1.0).round(1).tolist()
+    [2.0, 0.5, 0.5]
+    """
+    n_dk = np.asarray(n_dk, dtype=float)
+    alpha = np.array(np.broadcast_to(np.asarray(alpha, dtype=float), n_dk.shape[-1:]))  # (K,)
+    n_dk = n_dk[n_dk.sum(axis=1) > 0]
+    N_d = n_dk.sum(axis=1)  # (D,)
+    for _ in range(n_iter):
+        A = alpha.sum()
+        denominator = (digamma(N_d + A) - digamma(A)).sum()
+        numerator = (digamma(n_dk + alpha) - digamma(alpha)).sum(axis=0)  # (K,)
+        new = np.maximum(alpha * numerator / denominator, _MIN_CONCENTRATION)
+        converged = np.all(np.abs(new - alpha) <= tol * alpha)
+        alpha = new
+        if converged:
+            break
+    return alpha
+
+
+def minka_beta_update(n_kw, beta: float, *, n_iter: int = 200, tol: float = 1e-7) -> float:
+    """Symmetric Dirichlet concentration maximising the likelihood of the topic-word counts.
+
+    Minka's fixed point with every component equal (Wallach, 2008), eq. (lda-minka-beta)::
+
+        beta <- beta * sum_{k,w} [psi(n_kw + beta) - psi(beta)]
+                     / (V sum_k [psi(n_k + V beta) - psi(V beta)]).
+
+    Parameters
+    ----------
+    n_kw : int array (K, V)
+    beta : float
+        Starting point.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> phi = rng.dirichlet(np.full(50, 0.1), size=2000)
+    >>> n_kw = np.array([rng.multinomial(200, p) for p in phi])
+    >>> round(minka_beta_update(n_kw, 1.0), 2)
+    0.1
+    """
+    n_kw = np.asarray(n_kw, dtype=float)
+    n_kw = n_kw[n_kw.sum(axis=1) > 0]
+    V = n_kw.shape[1]
+    n_k = n_kw.sum(axis=1)  # (K,)
+    beta = float(beta)
+    for _ in range(n_iter):
+        numerator = (digamma(n_kw + beta) - digamma(beta)).sum()
+        denominator = V * (digamma(n_k + V * beta) - digamma(V * beta)).sum()
+        new = max(float(beta * numerator / denominator), _MIN_CONCENTRATION)
+        converged = abs(new - beta) <= tol * beta
+        beta = new
+        if converged:
+            break
+    return beta
 
 
 class _CollapsedLogJoint:
@@ -167,17 +317,20 @@ class _CollapsedLogJoint:
     ``gammaln`` calls keep the per-sweep record cheap.
     """
 
-    def __init__(self, N_d, n_words: int, n_topics: int, alpha: float, beta: float):
+    def __init__(self, N_d, n_words: int, n_topics: int, alpha, beta: float):
         K, V, N = n_topics, n_words, int(N_d.sum())
+        alpha = np.broadcast_to(np.asarray(alpha, dtype=float), (K,))  # (K,)
+        A = alpha.sum()
         counts = np.arange(N + 1)
-        self.table_alpha = gammaln(counts[: int(N_d.max()) + 1] + alpha)  # log G(n_dk + a)
+        self.table_alpha = gammaln(counts[: int(N_d.max()) + 1, None] + alpha)  # (max N_d + 1, K): log G(n + a_k)
         self.table_beta = gammaln(counts + beta)  # log G(n_kw + b)
         self.table_Vbeta = gammaln(counts + V * beta)  # log G(n_k + V b)
-        self.constant = (len(N_d) * (gammaln(K * alpha) - K * gammaln(alpha)) - gammaln(N_d + K * alpha).sum()
+        self.topics = np.arange(K)
+        self.constant = (len(N_d) * (gammaln(A) - gammaln(alpha).sum()) - gammaln(N_d + A).sum()
                          + K * (gammaln(V * beta) - V * gammaln(beta)))
 
     def __call__(self, n_dk, n_kw) -> float:
-        return float(self.constant + self.table_alpha[n_dk].sum() + self.table_beta[n_kw].sum()
+        return float(self.constant + self.table_alpha[n_dk, self.topics].sum() + self.table_beta[n_kw].sum()
                      - self.table_Vbeta[n_kw.sum(axis=1)].sum())
 
 
@@ -279,6 +432,17 @@ def collapsed_gibbs_sweep(doc, word, z, doc_topic, word_topic, topic_total, rng:
     z[:] = topics
 
 
+def _collapsed_sweep_counts(doc, word, z, n_dk, n_kw, alpha, beta: float, rng: np.random.Generator):
+    """One :func:`collapsed_gibbs_sweep` from integer counts; returns the new ``n_dk, n_kw, z``."""
+    V = n_kw.shape[1]
+    doc_topic = n_dk + alpha  # (D, K), counts with priors added, see collapsed_gibbs_sweep
+    word_topic = np.ascontiguousarray(n_kw.T) + beta  # (V, K), word-major
+    topic_total = n_kw.sum(axis=1) + V * beta  # (K,)
+    z = z.copy()
+    collapsed_gibbs_sweep(doc, word, z, doc_topic, word_topic, topic_total, rng)
+    return np.rint(doc_topic - alpha).astype(np.int64), np.rint(word_topic.T - beta).astype(np.int64), z
+
+
 def blocked_gibbs_sweep(doc, word, n_dk, n_kw, alpha: float, beta: float, rng: np.random.Generator):
     """One sweep of the uncollapsed blocked Gibbs sampler; returns the new ``z`` (N,).
 
@@ -296,7 +460,7 @@ def blocked_gibbs_sweep(doc, word, n_dk, n_kw, alpha: float, beta: float, rng: n
     doc, word : int arrays (N,)
     n_dk : int array (D, K), n_kw : int array (K, V)
         Counts of the current assignment (:func:`topic_counts`).
-    alpha, beta : float
+    alpha : float or array (K,), beta : float
     rng : numpy.random.Generator
 
     Notes
@@ -326,7 +490,7 @@ def sample_theta_given_topics(X, topic_word, alpha: float, *, n_iter: int = 60, 
     X : count matrix (D, V), dense or sparse; empty rows get the prior mean 1/K.
     topic_word : array (K, V)
         Row-stochastic topic-word matrix phi (e.g. a fitted model's ``components_``).
-    alpha : float > 0
+    alpha : float > 0 or array (K,)
     n_iter, burn_in : int
     random_state : None, int or Generator
 
@@ -344,7 +508,7 @@ def sample_theta_given_topics(X, topic_word, alpha: float, *, n_iter: int = 60, 
     X = check_counts(X, "X", allow_empty_rows=True)
     phi = np.asarray(topic_word, dtype=float)
     K = phi.shape[0]
-    alpha = check_float(alpha, "alpha", minimum=0.0, strict=True)
+    alpha = _check_concentration(alpha, "alpha", K)  # (K,)
     n_iter = check_int(n_iter, "n_iter", minimum=1)
     burn_in = n_iter // 2 if burn_in is None else check_int(burn_in, "burn_in", minimum=0, maximum=n_iter - 1)
     rng = check_random_state(random_state)
@@ -361,7 +525,7 @@ def sample_theta_given_topics(X, topic_word, alpha: float, *, n_iter: int = 60, 
         n_dk = np.bincount(doc * K + z, minlength=D * K).reshape(D, K)
         theta = sample_dirichlet(n_dk + alpha, rng)  # eq. (lda-theta-post)
         if sweep >= burn_in:
-            estimate += (n_dk + alpha) / (N_d[:, None] + K * alpha)
+            estimate += (n_dk + alpha) / (N_d[:, None] + alpha.sum())
     return estimate / (n_iter - burn_in)
 
 
@@ -401,7 +565,7 @@ def document_completion_perplexity(X, topic_word, alpha: float, *, n_iter: int =
     topic_word : array (K, V)
         Topic-word distributions; rows are normalised here, so scikit-learn's unnormalised
         ``components_`` can be passed as they are.
-    alpha : float > 0
+    alpha : float > 0 or array (K,)
         Dirichlet concentration of theta used to estimate the proportions.
     n_iter, burn_in : int
         Sweeps of the theta chain, and how many are discarded.
@@ -455,30 +619,43 @@ def sample_documents(theta, phi, lengths, rng):
 # --------------------------------------------------------------------------------------------
 # The estimator
 # --------------------------------------------------------------------------------------------
+# Where learned priors start. alpha_k = 1 (flat proportions) lets the first sweeps spread
+# tokens over all topics before the updates make documents sparse; with alpha_k = 0.1 chains on
+# the bars more often stay in a mode with two bars merged (mean L1 recovery error 0.19 against
+# 0.13 over 9 corpora of benchmarks/lda.py's kind). beta = 0.1 as MALLET's order of magnitude.
+_ALPHA_START, _BETA_START = 1.0, 0.1
+
+
 class LatentDirichletAllocation(BaseEstimator):
-    """Latent Dirichlet allocation fitted by Gibbs sampling.
+    """Latent Dirichlet allocation fitted by Gibbs sampling, its priors learned by default.
 
     Parameters
     ----------
     n_components : int
         Number of topics K.
-    alpha : float > 0, optional
-        Concentration of the symmetric Dirichlet prior on each document's topic proportions
-        theta_d. Default ``1 / n_components`` (scikit-learn's ``doc_topic_prior`` default).
+    alpha : float > 0, array of K floats > 0, or None
+        Dirichlet prior on each document's topic proportions theta_d. ``None`` (default):
+        learned, one value per topic (asymmetric), by Minka's fixed point every
+        ``optimize_every`` sweeps (:func:`minka_alpha_update`), as MALLET does. A value fixes it.
         Small values make documents use few topics.
-    beta : float > 0, optional
-        Concentration of the symmetric Dirichlet prior on each topic's word distribution
-        phi_k. Default ``1 / n_components`` (scikit-learn's ``topic_word_prior`` default).
-    method : {"collapsed", "blocked"}
-        ``"collapsed"``: the exact sequential collapsed Gibbs sampler of Griffiths & Steyvers,
-        a Python loop over tokens (about 10^5 token updates per second): the reference.
-        ``"blocked"``: the uncollapsed blocked Gibbs sampler, exact as well but vectorised
+    beta : float > 0 or None
+        Symmetric Dirichlet prior on each topic's word distribution phi_k. ``None`` (default):
+        learned (:func:`minka_beta_update`); a value fixes it.
+    method : {"blocked", "collapsed"}
+        ``"blocked"`` (default): the uncollapsed blocked Gibbs sampler, exact and vectorised
         over all tokens (millions of token updates per second); it needs more sweeps.
+        ``"collapsed"``: the exact sequential collapsed Gibbs sampler of Griffiths & Steyvers,
+        a Python loop over tokens (a few 10^5 token updates per second): the reference.
     n_iter : int
-        Gibbs sweeps in total.
+        Gibbs sweeps in total (per chain).
     burn_in : int, optional
         Sweeps discarded before the estimates start averaging; default ``n_iter // 2``.
         Must be smaller than ``n_iter``.
+    optimize_every : int
+        Sweeps between two updates of the learned priors (Wallach et al. and MALLET: 10).
+    n_init : int
+        Independent chains from different random starts; the one with the highest mean log
+        joint log p(w, z | alpha, beta) over its kept sweeps is kept (as GMM's ``n_init``).
     n_transform_iter : int
         Sweeps of the chain that estimates theta for new documents (``transform``,
         ``perplexity``); the first half is burn-in.
@@ -497,6 +674,10 @@ class LatentDirichletAllocation(BaseEstimator):
         averaged over the sweeps after burn-in. Rows sum to one.
     doc_topic_ : ndarray (D, K)
         Topic proportions theta of the training documents, estimated the same way.
+    alpha_ : ndarray (K,)
+        The prior on theta at the end of the chain: learned, or ``alpha`` repeated K times.
+    beta_ : float
+        The prior on phi at the end of the chain: learned, or ``beta``.
     topic_word_counts_ : ndarray (K, V)
         n_kw of the last sample.
     assignments_ : ndarray (N,)
@@ -507,33 +688,39 @@ class LatentDirichletAllocation(BaseEstimator):
     n_features_in_ : int
         Vocabulary size V.
     n_iter_ : int
-        Sweeps run.
+        Sweeps run by the kept chain.
+    log_joints_ : list of float
+        Mean log joint over the kept sweeps of every chain (``n_init`` of them).
     history_ : dict
-        ``log_joint``: log p(w, z) (eq. lda-collapsed-joint) after every sweep;
-        ``seconds``: wall-clock time since the start of ``fit`` after every sweep;
-        with ``X_valid``: ``perplexity`` and the ``perplexity_sweep`` it was measured at.
+        Of the kept chain: ``log_joint``: log p(w, z | alpha, beta) (eq. lda-collapsed-joint)
+        after every sweep, with the priors of that sweep; ``alpha`` (n_iter, K) and ``beta``
+        (n_iter,): the priors after every sweep; ``seconds``: wall-clock time since the start
+        of the chain after every sweep; with ``X_valid``: ``perplexity`` and the
+        ``perplexity_sweep`` it was measured at.
 
     Examples
     --------
     >>> from genlib.datasets import make_bars
     >>> bars = make_bars(200, random_state=0)
-    >>> lda = LatentDirichletAllocation(10, alpha=1.0, beta=0.1, method="blocked", n_iter=200,
-    ...                                 random_state=0).fit(bars["counts"])
-    >>> lda.components_.shape
-    (10, 25)
+    >>> lda = LatentDirichletAllocation(10, random_state=0).fit(bars["counts"])
+    >>> lda.components_.shape, lda.alpha_.shape
+    ((10, 25), (10,))
     >>> lda.sample(3).shape
     (3, 25)
     """
 
-    def __init__(self, n_components: int = 10, *, alpha: float | None = None, beta: float | None = None,
-                 method: str = "collapsed", n_iter: int = 200, burn_in: int | None = None,
-                 n_transform_iter: int = 60, evaluate_every: int = 10, random_state=None, verbose: bool = False):
+    def __init__(self, n_components: int = 10, *, alpha=None, beta: float | None = None,
+                 method: str = "blocked", n_iter: int = 200, burn_in: int | None = None, optimize_every: int = 10,
+                 n_init: int = 1, n_transform_iter: int = 60, evaluate_every: int = 10, random_state=None,
+                 verbose: bool = False):
         self.n_components = n_components
         self.alpha = alpha
         self.beta = beta
         self.method = method
         self.n_iter = n_iter
         self.burn_in = burn_in
+        self.optimize_every = optimize_every
+        self.n_init = n_init
         self.n_transform_iter = n_transform_iter
         self.evaluate_every = evaluate_every
         self.random_state = random_state
@@ -542,8 +729,8 @@ class LatentDirichletAllocation(BaseEstimator):
     # ---------------------------------------------------------------- checks
     def _check_params(self):
         K = check_int(self.n_components, "n_components", minimum=1)
-        alpha = 1.0 / K if self.alpha is None else check_float(self.alpha, "alpha", minimum=0.0, strict=True)
-        beta = 1.0 / K if self.beta is None else check_float(self.beta, "beta", minimum=0.0, strict=True)
+        alpha = _check_concentration(_ALPHA_START if self.alpha is None else self.alpha, "alpha", K)  # (K,)
+        beta = _BETA_START if self.beta is None else check_float(self.beta, "beta", minimum=0.0, strict=True)
         check_option(self.method, "method", ("collapsed", "blocked"))
         n_iter = check_int(self.n_iter, "n_iter", minimum=1)
         if self.burn_in is None:
@@ -555,6 +742,8 @@ class LatentDirichletAllocation(BaseEstimator):
                     f"burn_in must be smaller than n_iter so some sweeps are kept, got burn_in={burn_in} "
                     f"and n_iter={n_iter}; lower burn_in or raise n_iter."
                 )
+        check_int(self.optimize_every, "optimize_every", minimum=1)
+        check_int(self.n_init, "n_init", minimum=1)
         check_int(self.n_transform_iter, "n_transform_iter", minimum=2)
         check_int(self.evaluate_every, "evaluate_every", minimum=1)
         check_verbose(self.verbose)
@@ -563,7 +752,7 @@ class LatentDirichletAllocation(BaseEstimator):
     # ---------------------------------------------------------------- fit
     @atomic_fit  # a fit that raises leaves a fitted model as it was
     def fit(self, X, y=None, *, X_valid=None):
-        """Run the Gibbs sampler on the document-term counts ``X``.
+        """Run ``n_init`` Gibbs chains on the document-term counts ``X``; keep the best.
 
         Parameters
         ----------
@@ -578,28 +767,44 @@ class LatentDirichletAllocation(BaseEstimator):
         -------
         self
         """
-
         K, alpha, beta, n_iter, burn_in = self._check_params()
         X = check_counts(X, "X")
         if X_valid is not None:
             X_valid = check_counts(X_valid, "X_valid")
             check_n_features(X_valid, X.shape[1], "X_valid")
         rng = check_random_state(self.random_state)
-        D, V = X.shape
         doc, word = counts_to_tokens(X)  # (N,), (N,)
+        best, log_joints = None, []
+        for _ in range(self.n_init):
+            chain = self._run_chain(doc, word, X.shape, K, alpha, beta, n_iter, burn_in, rng, X_valid)
+            log_joints.append(chain["score"])
+            if best is None or chain["score"] > best["score"]:
+                best = chain
+        for name in ("components_", "doc_topic_", "topic_word_counts_", "assignments_", "alpha_", "beta_",
+                     "history_"):
+            setattr(self, name, best[name])
+        self.log_joints_ = log_joints
+        self.mean_doc_length_ = float(doc.shape[0] / X.shape[0])
+        self.n_features_in_ = X.shape[1]
+        self.n_iter_ = n_iter
+        self._rng = rng
+        # transform/perplexity are deterministic for a fitted model: their chains start from this seed
+        self._eval_seed = int(rng.integers(2**63))
+        return self
+
+    def _run_chain(self, doc, word, shape, K, alpha, beta, n_iter, burn_in, rng, X_valid) -> dict:
+        """One Gibbs chain from a random assignment: the estimates, the last sample, the history."""
+        D, V = shape
+        learn_alpha, learn_beta = self.alpha is None, self.beta is None
         z = rng.integers(K, size=doc.shape[0])  # random initial assignment
         n_dk, n_kw = topic_counts(doc, word, z, D, V, K)  # (D, K), (K, V)
         N_d = n_dk.sum(axis=1)
         log_joint = _CollapsedLogJoint(N_d, V, K, alpha, beta)
-        if self.method == "collapsed":  # counts with priors added, see collapsed_gibbs_sweep
-            doc_topic = n_dk + alpha  # (D, K)
-            word_topic = np.ascontiguousarray(n_kw.T) + beta  # (V, K), word-major
-            topic_total = n_kw.sum(axis=1) + V * beta  # (K,)
         phi_sum = np.zeros((K, V))
         theta_sum = np.zeros((D, K))
-        self.history_ = {"log_joint": [], "seconds": []}
+        history = {"log_joint": [], "alpha": [], "beta": [], "seconds": []}
         if X_valid is not None:
-            self.history_["perplexity"], self.history_["perplexity_sweep"] = [], []
+            history["perplexity"], history["perplexity_sweep"] = [], []
             valid_seed = int(rng.integers(2**63))
         sweeps = range(n_iter)
         if self.verbose:
@@ -609,38 +814,36 @@ class LatentDirichletAllocation(BaseEstimator):
         start, eval_seconds = time.perf_counter(), 0.0
         for sweep in sweeps:
             if self.method == "collapsed":
-                collapsed_gibbs_sweep(doc, word, z, doc_topic, word_topic, topic_total, rng)
-                n_dk = np.rint(doc_topic - alpha).astype(np.int64)
-                n_kw = np.rint(word_topic.T - beta).astype(np.int64)
+                n_dk, n_kw, z = _collapsed_sweep_counts(doc, word, z, n_dk, n_kw, alpha, beta, rng)
             else:
                 z = blocked_gibbs_sweep(doc, word, n_dk, n_kw, alpha, beta, rng)
                 n_dk, n_kw = topic_counts(doc, word, z, D, V, K)
+            if (learn_alpha or learn_beta) and (sweep + 1) % self.optimize_every == 0:
+                # the priors that maximise p(z | alpha, beta) for this sample, eq. (lda-minka-alpha/beta)
+                alpha = minka_alpha_update(n_dk, alpha) if learn_alpha else alpha
+                beta = minka_beta_update(n_kw, beta) if learn_beta else beta
+                log_joint = _CollapsedLogJoint(N_d, V, K, alpha, beta)
             # E[phi_k | z, w] = (n_kw + beta) / (n_k + V beta); E[theta_d | z] likewise
             phi_hat = (n_kw + beta) / (n_kw.sum(axis=1, keepdims=True) + V * beta)  # (K, V)
             if sweep >= burn_in:
                 phi_sum += phi_hat
-                theta_sum += (n_dk + alpha) / (N_d[:, None] + K * alpha)
-            self.history_["log_joint"].append(log_joint(n_dk, n_kw))
-            self.history_["seconds"].append(time.perf_counter() - start - eval_seconds)
+                theta_sum += (n_dk + alpha) / (N_d[:, None] + alpha.sum())
+            history["log_joint"].append(log_joint(n_dk, n_kw))
+            history["alpha"].append(alpha)
+            history["beta"].append(beta)
+            history["seconds"].append(time.perf_counter() - start - eval_seconds)
             if X_valid is not None and ((sweep + 1) % self.evaluate_every == 0 or sweep + 1 == n_iter):
                 t0 = time.perf_counter()
-                self.history_["perplexity"].append(document_completion_perplexity(
+                history["perplexity"].append(document_completion_perplexity(
                     X_valid, phi_hat, alpha, n_iter=self.n_transform_iter, random_state=valid_seed))
-                self.history_["perplexity_sweep"].append(sweep + 1)
+                history["perplexity_sweep"].append(sweep + 1)
                 eval_seconds += time.perf_counter() - t0
+        history["alpha"] = np.array(history["alpha"])  # (n_iter, K)
+        history["beta"] = np.array(history["beta"])  # (n_iter,)
         kept = n_iter - burn_in
-        self.components_ = phi_sum / kept
-        self.doc_topic_ = theta_sum / kept
-        self.topic_word_counts_ = n_kw
-        self.assignments_ = z
-        self.alpha_, self.beta_ = alpha, beta
-        self.mean_doc_length_ = float(N_d.mean())
-        self.n_features_in_ = V
-        self.n_iter_ = n_iter
-        self._rng = rng
-        # transform/perplexity are deterministic for a fitted model: their chains start from this seed
-        self._eval_seed = int(rng.integers(2**63))
-        return self
+        return {"components_": phi_sum / kept, "doc_topic_": theta_sum / kept, "topic_word_counts_": n_kw,
+                "assignments_": z, "alpha_": alpha, "beta_": beta, "history_": history,
+                "score": float(np.mean(history["log_joint"][burn_in:]))}
 
     # ---------------------------------------------------------------- inference on new documents
     def transform(self, X, *, random_state=None):
@@ -728,7 +931,7 @@ class LatentDirichletAllocation(BaseEstimator):
             doc_length = max(1, int(round(self.mean_doc_length_)))
         doc_length = check_int(doc_length, "doc_length", minimum=1)
         rng = self._rng if random_state is None else check_random_state(random_state)
-        theta = sample_dirichlet(np.full((n, self.n_components), self.alpha_), rng)  # theta_d ~ Dir(alpha)
+        theta = sample_dirichlet(np.tile(self.alpha_, (n, 1)), rng)  # theta_d ~ Dir(alpha), (n, K)
         counts, _ = sample_documents(theta, self.components_, np.full(n, doc_length), rng)
         return (counts, theta) if return_latent else counts
 
