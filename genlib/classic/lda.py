@@ -40,7 +40,7 @@ LDA: why priors matter"), as MALLET does: every few sweeps the current counts n_
 two sets of draws from Dirichlet-multinomial distributions (eq. lda-collapsed-joint), and
 alpha (asymmetric, one value per topic) and beta (symmetric) move to the maximum of that
 likelihood by Minka's (2000) fixed-point iteration (:func:`minka_alpha_update`,
-:func:`minka_beta_update`; eq. lda-minka-alpha, lda-minka-beta)::
+:func:`minka_beta_update`; Minka 2000, eq. 55)::
 
     alpha_k <- alpha_k * sum_d [psi(n_dk + alpha_k) - psi(alpha_k)] / sum_d [psi(N_d + A) - psi(A)],  A = sum_k alpha_k
     beta    <- beta * sum_{k,w} [psi(n_kw + beta) - psi(beta)] / (V sum_k [psi(n_k + V beta) - psi(V beta)])
@@ -228,7 +228,7 @@ def minka_alpha_update(n_dk, alpha, *, n_iter: int = 200, tol: float = 1e-7) -> 
     """Asymmetric Dirichlet concentration maximising the likelihood of the counts ``n_dk``.
 
     Minka's (2000) fixed-point iteration for the Dirichlet-multinomial (his eq. 55; Wallach,
-    2008, ch. 2), eq. (lda-minka-alpha)::
+    2008, ch. 2)::
 
         alpha_k <- alpha_k * sum_d [psi(n_dk + alpha_k) - psi(alpha_k)]
                            / sum_d [psi(N_d + A) - psi(A)],          A = sum_k alpha_k,
@@ -275,7 +275,7 @@ def minka_alpha_update(n_dk, alpha, *, n_iter: int = 200, tol: float = 1e-7) -> 
 def minka_beta_update(n_kw, beta: float, *, n_iter: int = 200, tol: float = 1e-7) -> float:
     """Symmetric Dirichlet concentration maximising the likelihood of the topic-word counts.
 
-    Minka's fixed point with every component equal (Wallach, 2008), eq. (lda-minka-beta)::
+    Minka's fixed point with every component equal (Wallach, 2008)::
 
         beta <- beta * sum_{k,w} [psi(n_kw + beta) - psi(beta)]
                      / (V sum_k [psi(n_k + V beta) - psi(V beta)]).
@@ -819,7 +819,7 @@ class LatentDirichletAllocation(BaseEstimator):
                 z = blocked_gibbs_sweep(doc, word, n_dk, n_kw, alpha, beta, rng)
                 n_dk, n_kw = topic_counts(doc, word, z, D, V, K)
             if (learn_alpha or learn_beta) and (sweep + 1) % self.optimize_every == 0:
-                # the priors that maximise p(z | alpha, beta) for this sample, eq. (lda-minka-alpha/beta)
+                # the priors that maximise p(z | alpha, beta) for this sample (Minka 2000, eq. 55)
                 alpha = minka_alpha_update(n_dk, alpha) if learn_alpha else alpha
                 beta = minka_beta_update(n_kw, beta) if learn_beta else beta
                 log_joint = _CollapsedLogJoint(N_d, V, K, alpha, beta)
