@@ -112,6 +112,9 @@ class Problems(list):
         assert not self, f"{len(self)} problem(s):\n" + "\n".join(self)
 
 
+TALLY = {Outcome.refused: 0, Outcome.accepted: 0}
+
+
 def verdict(call, names: tuple[str, ...], *, must_refuse: bool, allow_nonfinite: bool = False):
     """Run ``call()``: a clear refusal naming one of ``names``, or (unless ``must_refuse``) a finite answer."""
     try:
@@ -121,11 +124,13 @@ def verdict(call, names: tuple[str, ...], *, must_refuse: bool, allow_nonfinite:
     except ALLOWED as err:
         message = str(err)
         assert any(n in message for n in names), f"unclear message (names none of {names}): {type(err).__name__}: {err}"
+        TALLY[Outcome.refused] += 1
         return Outcome.refused
     except Exception as err:  # noqa: BLE001 - the point: any other type is a crash
         pytest.fail(f"crash: {type(err).__name__}: {err}")
     assert not must_refuse, f"silently accepted bad input, returned {type(result).__name__}"
     assert allow_nonfinite or _finite(result), f"non-finite answer for finite input: {result!r}"[:300]
+    TALLY[Outcome.accepted] += 1
     return Outcome.accepted
 
 
@@ -466,3 +471,9 @@ def test_every_public_callable_is_fuzzed():
     print(f"\nfuzz coverage: {len(exported)} public callables; {len(fuzzed)} fuzzed here, {len(kernels)} building "
           f"blocks tested in their own files, {len(set(NOT_ENTRY_POINTS) & set(exported))} types")
     assert not missing, f"public callables no fuzz test covers ({len(missing)}): {missing}"
+
+
+def test_zz_summary():
+    """Last in the file (one worker runs the whole file): how many calls the suite judged in this run."""
+    print(f"\nfuzz calls judged: {sum(TALLY.values())} ({TALLY[Outcome.refused]} clear refusals, "
+          f"{TALLY[Outcome.accepted]} finite answers)")
