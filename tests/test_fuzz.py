@@ -382,7 +382,40 @@ def _function_cases():
         "genlib.plotting.scatter_classes": dict(X=F[:, :2], y=(F[:, 0] > 0).astype(int)),
         "genlib.plotting.training_curves": dict(history={"loss": [3.0, 2.0, 1.0]}),
         "genlib.plotting.table": dict(rows=[["a", 1.0]], columns=["name", "value"]),
+        # the HMM inference functions (the chapter calls them on arrays it builds)
+        **_hmm_cases(),
+        # the Gaussian toolbox
+        "genlib.classic.gmm.precision_cholesky": dict(covariances=np.stack([np.eye(2)] * 3), covariance_type="full"),
+        "genlib.classic.gmm.n_parameters": dict(n_components=3, n_features=2, covariance_type="full"),
+        "genlib.classic.gmm.kmeans": dict(X=F, centers=F[:3]),
+        "genlib.classic.gmm.kmeans_limit": dict(X=F, means_init=F[:3], variance=1.0),
+        "genlib.classic.gmm.log_responsibilities": dict(weighted_log_prob=np.log(np.full((5, 3), 1 / 3))),
+        "genlib.classic.gmm.estimate_parameters": dict(X=F, resp=np.full((100, 2), 0.5), reg_covar=1e-6,
+                                                       covariance_type="full"),
+        # the Boltzmann-machine helpers
+        "genlib.energy.gibbs.all_binary_states": dict(n=3),
+        "genlib.neural.training.train_classifier": dict(model=_tiny_net(), X=F, y=(F[:, 0] > 0).astype(int),
+                                                         n_epochs=1),
     }
+
+
+def _hmm_cases():
+    pi, A = np.array([0.6, 0.4]), np.array([[0.9, 0.1], [0.2, 0.8]])
+    log_b = np.log(np.random.default_rng(0).dirichlet([1, 1], size=20))
+    return {
+        "genlib.classic.hmm_inference.forward_log": dict(log_pi=np.log(pi), log_A=np.log(A), log_b=log_b),
+        "genlib.classic.hmm_inference.backward_log": dict(log_A=np.log(A), log_b=log_b),
+        "genlib.classic.hmm_inference.viterbi": dict(log_pi=np.log(pi), log_A=np.log(A), log_b=log_b),
+        "genlib.classic.hmm_inference.log_likelihood": dict(pi=pi, A=A, log_b=log_b),
+        "genlib.classic.hmm_inference.forward_backward": dict(pi=pi, A=A, log_b=log_b),
+        "genlib.classic.hmm_inference.sample_states": dict(pi=pi, A=A, n_steps=10),
+    }
+
+
+def _tiny_net():
+    import torch
+
+    return torch.nn.Linear(4, 2)
 
 
 JUNK_ARGUMENTS = [("None", None), ("a junk string", "junk-value"), ("NaN", float("nan")), ("an object", object()),

@@ -34,7 +34,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from ..base import likelihood_summary
 from ._checks import atomic_fit, check_X
 from .._validation import check_float, check_int, check_is_fitted, check_option, check_random_state
-from .gmm import (check_not_too_far, check_squares_finite, component_log_prob, estimate_parameters,
+from .gmm import (check_not_too_far, check_squares_finite, component_log_prob, _estimate_parameters,
                   precision_cholesky, sample_components)
 
 __all__ = ["ClassConditionalGaussian"]
@@ -152,7 +152,7 @@ class ClassConditionalGaussian(ClassifierMixin, BaseEstimator):
         # pi_k = N_k / N, mu_k = class mean, Sigma_k = class covariance (or, tied, their
         # average sum_k pi_k Sigma_k), each plus reg_covar on the diagonal.
         resp = np.eye(classes.size)[y_index.ravel()]  # (N, K)
-        priors, means, covariances = estimate_parameters(X, resp, reg_covar, self.covariance)
+        priors, means, covariances = _estimate_parameters(X, resp, reg_covar, self.covariance)
         if self.covariance == "tied":
             covariances = np.repeat(covariances[None], classes.size, axis=0)  # (K, d, d)
         precision_cholesky(covariances, "full", reg_covar=reg_covar, remedy=_REMEDY)  # fail now, not at predict

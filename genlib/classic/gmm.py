@@ -92,6 +92,25 @@ _ILL_DEFINED = (
 # ----------------------------------------------------------------------------------------
 # The Gaussian density, eq. (gmm-gaussian)
 # ----------------------------------------------------------------------------------------
+_COVARIANCE_NDIM = {"full": 3, "tied": 2, "diag": 2, "spherical": 1}
+
+
+def _toolbox_array(A, name, ndim, allow_neg_inf=False):
+    """Entry checks of the toolbox functions: numeric, ``ndim``-D, non-empty, no NaN or +inf."""
+    if hasattr(A, "detach"):
+        A = A.detach().cpu().numpy()
+    arr = np.asarray(A)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a numeric array, got {type(A).__name__} of dtype {arr.dtype}.")
+    if arr.ndim != ndim or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty {ndim}-D array, got shape {arr.shape}.")
+    arr = arr.astype(np.float64, copy=False)
+    if np.isnan(arr).any() or np.isposinf(arr).any() or (not allow_neg_inf and np.isneginf(arr).any()):
+        raise ValueError(f"{name} contains NaN or infinite values; pass finite numbers"
+                         + (" (-inf, a log of 0, is allowed)." if allow_neg_inf else "."))
+    return arr
+
+
 def precision_cholesky(covariances, covariance_type, *, reg_covar=None,
                        remedy="reduce n_components, or standardise X"):
     """Cholesky factors ``U`` of the precision matrices, ``Sigma^-1 = U U^T``.
@@ -123,6 +142,8 @@ def precision_cholesky(covariances, covariance_type, *, reg_covar=None,
     >>> np.round(U[0], 3).tolist()
     [[0.5, 0.0], [0.0, 1.0]]
     """
+    covariance_type = check_option(covariance_type, "covariance_type", COVARIANCE_TYPES)
+    covariances = _toolbox_array(covariances, "covariances", _COVARIANCE_NDIM[covariance_type])
     check_option(covariance_type, "covariance_type", COVARIANCE_TYPES)
     cov = np.asarray(covariances, dtype=np.float64)
     reg = "" if reg_covar is None else f" (now {reg_covar:g})"
@@ -310,6 +331,12 @@ def log_responsibilities(weighted_log_prob):
     >>> round(float(np.exp(ln[0])), 3), np.round(np.exp(lr), 3).tolist()
     (0.8, [[0.25, 0.75]])
     """
+    weighted_log_prob = _toolbox_array(weighted_log_prob, "weighted_log_prob", 2, allow_neg_inf=True)
+    return _log_responsibilities(weighted_log_prob)
+
+
+def _log_responsibilities(weighted_log_prob):
+    """:func:`log_responsibilities`, unchecked: the EM loops call it on arrays they made."""
     log_norm, _ = _normalise(weighted_log_prob)
     return log_norm, weighted_log_prob - log_norm[:, None]
 
@@ -342,6 +369,17 @@ def estimate_parameters(X, resp, reg_covar, covariance_type):
     >>> np.round(w, 3).tolist(), np.round(m.ravel(), 6).tolist(), np.round(c.ravel(), 6).tolist()
     ([0.667, 0.333], [1.0, 10.0], [1.0, 0.0])
     """
+    covariance_type = check_option(covariance_type, "covariance_type", COVARIANCE_TYPES)
+    X, resp = _toolbox_array(X, "X", 2), _toolbox_array(resp, "resp", 2)
+    if resp.shape[0] != X.shape[0] or resp.min() < 0:
+        raise ValueError(f"resp must hold non-negative responsibilities, one row per row of X ({X.shape[0]}), "
+                         f"got shape {resp.shape} with minimum {resp.min():.3g}.")
+    reg_covar = check_float(reg_covar, "reg_covar", minimum=0.0)
+    return _estimate_parameters(X, resp, reg_covar, covariance_type)
+
+
+def _estimate_parameters(X, resp, reg_covar, covariance_type):
+    """:func:`estimate_parameters`, unchecked: the EM loops call it on arrays they made."""
     N, D = X.shape
     # N_k = sum_n r_nk; the 10 eps keeps an empty component from dividing by zero.
     nk = resp.sum(axis=0) + 10 * np.finfo(resp.dtype).eps  # (K,)
@@ -426,6 +464,9 @@ def n_parameters(n_components, n_features, covariance_type):
     >>> n_parameters(3, 2, "full")
     17
     """
+    n_components = check_int(n_components, "n_components", minimum=1)
+    n_features = check_int(n_features, "n_features", minimum=1)
+    covariance_type = check_option(covariance_type, "covariance_type", COVARIANCE_TYPES)
     K, D = n_components, n_features
     cov = {"full": K * D * (D + 1) // 2, "tied": D * (D + 1) // 2, "diag": K * D, "spherical": K}
     return cov[check_option(covariance_type, "covariance_type", COVARIANCE_TYPES)] + K * D + K - 1
@@ -489,6 +530,11 @@ def kmeans(X, centers, *, max_iter=100):
     >>> c.ravel().tolist(), labels.tolist()
     ([0.5, 9.5], [0, 0, 1, 1])
     """
+    X, centers = _toolbox_array(X, "X", 2), _toolbox_array(centers, "centers", 2)
+    if centers.shape[1] != X.shape[1]:
+        raise ValueError(f"centers have {centers.shape[1]} columns but X has {X.shape[1]}; one center per row, "
+                         f"in the space of X.")
+    max_iter = check_int(max_iter, "max_iter", minimum=0)
     centers = np.array(centers, dtype=np.float64, copy=True)
     labels = None
     K = centers.shape[0]
@@ -744,7 +790,7 @@ class GaussianMixture(BaseEstimator):
             else:
                 resp = rng.uniform(size=(N, K))
                 resp /= resp.sum(axis=1, keepdims=True)
-            w, m, c = estimate_parameters(X, resp, self.reg_covar, self.covariance_type)
+            w, m, c = _estimate_parameters(X, resp, self.reg_covar, self.covariance_type)
         else:
             w = m = c = None
         self.weights_ = w if w_init is None else w_init.copy()
@@ -767,7 +813,7 @@ class GaussianMixture(BaseEstimator):
 
     def _m_step(self, X, resp):
         """M-step, eq. (gmm-mstep): closed-form weights, means and covariances from ``r``."""
-        self.weights_, self.means_, self.covariances_ = estimate_parameters(
+        self.weights_, self.means_, self.covariances_ = _estimate_parameters(
             X, resp, self.reg_covar, self.covariance_type
         )
         self.precisions_cholesky_ = precision_cholesky(self.covariances_, self.covariance_type,

@@ -45,7 +45,7 @@ from .._validation import (
     check_stochastic,
 )
 from ._checks import atomic_fit, check_verbose
-from .gmm import (COVARIANCE_TYPES, check_covariances, check_squares_finite, component_log_prob, estimate_parameters, kmeans_plusplus,
+from .gmm import (COVARIANCE_TYPES, check_covariances, check_squares_finite, component_log_prob, _estimate_parameters, kmeans_plusplus,
                   n_parameters, precision_cholesky, sample_components)
 from .hmm_inference import forward_backward, log_likelihood, sample_states, viterbi
 
@@ -633,7 +633,7 @@ class GaussianHMM(_BaseHMM):
         if self.covars_init is not None:
             self._set_covars(self._check_covars(self.covars_init, "covars_init"))
         else:  # every state starts with the covariance of all the data (+ reg_covar)
-            _, _, cov = estimate_parameters(X, np.ones((X.shape[0], 1)), self.reg_covar, ctype)
+            _, _, cov = _estimate_parameters(X, np.ones((X.shape[0], 1)), self.reg_covar, ctype)
             self._set_covars(cov if ctype == "tied" else np.repeat(cov, K, axis=0))
 
     def _log_emission(self, X):
@@ -642,7 +642,7 @@ class GaussianHMM(_BaseHMM):
 
     def _m_step_emissions(self, X, gamma):
         # The mixture's M-step, eq. (gmm-mstep), with gamma_t(k) as responsibilities
-        _, means, C = estimate_parameters(X, gamma, self.reg_covar, self.covariance_type)
+        _, means, C = _estimate_parameters(X, gamma, self.reg_covar, self.covariance_type)
         visited = gamma.sum(axis=0) > _UNVISITED  # a state no step visits keeps its parameters
         self.means_ = np.where(visited[:, None], means, self.means_)
         if self.covariance_type != "tied":

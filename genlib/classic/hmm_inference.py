@@ -83,7 +83,7 @@ def _pad(values: np.ndarray, lengths: np.ndarray, fill: float) -> tuple[np.ndarr
     return out, mask
 
 
-def _checked(pi, A, log_b, lengths, *, log_space, names=("pi", "A")):
+def _checked(pi, A, log_b, lengths, *, log_space, names=("pi", "A"), has_pi=True):
     """Every check of a public function, once per call: ``log_b`` (no NaN, no +inf), ``lengths``
     (positive whole numbers summing to the rows of ``log_b``), and ``pi``/``A`` (non-negative,
     rows summing to one within 1e-6, or their logs) with the same K as ``log_b``'s columns.
@@ -91,6 +91,8 @@ def _checked(pi, A, log_b, lengths, *, log_space, names=("pi", "A")):
     log_b = check_log_emissions(log_b)
     lengths = check_lengths(lengths, log_b.shape[0], rows="log_b")
     K = log_b.shape[1]
+    if pi is None and has_pi:
+        raise TypeError(f"{names[0]} must be the initial state distribution, shape ({K},), got None.")
     pi, A = check_chain(pi, A, K, log_space=log_space, names=names)
     return pi, A, log_b, lengths
 
@@ -172,7 +174,8 @@ def backward_log(log_A, log_b, lengths=None):
     >>> backward_log(np.log([[0.9, 0.1], [0.1, 0.9]]), np.log([[0.2, 0.6], [0.2, 0.6]]))[-1]
     array([0., 0.])
     """
-    _, log_A, log_b, lengths = _checked(None, log_A, log_b, lengths, log_space=True, names=("log_pi", "log_A"))
+    _, log_A, log_b, lengths = _checked(None, log_A, log_b, lengths, log_space=True, names=("log_pi", "log_A"),
+                                        has_pi=False)
     return _backward_log(log_A, log_b, lengths)
 
 
@@ -281,6 +284,12 @@ def sample_states(pi, A, n_steps, random_state=None):
     >>> sample_states(np.array([1.0, 0.0]), np.array([[0.0, 1.0], [1.0, 0.0]]), 5, random_state=0)
     array([0, 1, 0, 1, 0])
     """
+    if pi is None:
+        raise TypeError("pi must be the initial state distribution, shape (K,), got None.")
+    pi, A = check_chain(pi, A, None, log_space=False)
+    if A.shape[0] != pi.shape[0]:
+        raise ValueError(f"pi has {pi.shape[0]} states and A {A.shape[0]}; both must describe the same K states.")
+    n_steps = check_int(n_steps, "n_steps", minimum=1)
     rng = check_random_state(random_state)
     u = rng.random(n_steps)
     # Inverse-CDF draws; clip guards against cumulative sums ending just below 1.

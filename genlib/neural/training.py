@@ -266,10 +266,15 @@ def train_classifier(model: torch.nn.Module, X: Any, y: Any, *, n_epochs: int = 
     weight_decay = check_float(weight_decay, "weight_decay", minimum=0.0)
     param = next(model.parameters())
     Xt = as_tensor(X, "X", device=param.device, dtype=param.dtype)
-    yt = torch.as_tensor(y.detach().cpu().numpy() if hasattr(y, "detach") else y).reshape(-1)
-    if (yt.dtype.is_floating_point or yt.dtype == torch.bool) and not torch.equal(yt, yt.round()):
-        raise ValueError("y must hold integer class labels 0..n_classes-1.")
-    yt = yt.long().to(param.device)
+    y_np = np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y)
+    if y_np.dtype.kind not in "iuf" or y_np.ndim != 1:
+        raise TypeError(f"y must be a 1-D array of integer class labels 0..n_classes-1, got {type(y).__name__} "
+                        f"of dtype {y_np.dtype} and shape {y_np.shape}.")
+    if y_np.dtype.kind == "f" and not (np.all(np.isfinite(y_np)) and np.all(y_np == np.round(y_np))):
+        raise ValueError("y must hold integer class labels 0..n_classes-1, got non-integer values.")
+    if y_np.size and y_np.min() < 0:
+        raise ValueError(f"y must hold class labels 0..n_classes-1, got {int(y_np.min())}.")
+    yt = torch.as_tensor(y_np.astype(np.int64)).to(param.device)
     if yt.numel() != Xt.shape[0]:
         raise ValueError(f"y must have one label per row of X ({Xt.shape[0]}), got {yt.numel()}.")
     history = train(model, (Xt, yt), n_epochs=n_epochs, batch_size=batch_size, device=param.device,
