@@ -41,6 +41,7 @@ __all__ = [
     "log_bernoulli",
     "as_tensor",
     "check_dtype",
+    "check_tensors",
     "on_model_device",
     "mlp",
     "check_hidden",
@@ -216,7 +217,17 @@ def log_bernoulli(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     from the logits as :math:`x \\cdot \\text{logits} - \\operatorname{softplus}(\\text{logits})`.
     Broadcasts; sums over the last axis.
     """
+    check_tensors(x=x, logits=logits)
     return (x * logits - nn.functional.softplus(logits)).sum(dim=-1)
+
+
+def check_tensors(**tensors: Any) -> None:
+    """Refuse anything but a floating torch tensor for each named argument (the losses' cheap entry check)."""
+    for name, value in tensors.items():
+        if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+            raise TypeError(f"{name} must be a floating torch.Tensor, got {type(value).__name__}"
+                            + (f" of dtype {value.dtype}" if isinstance(value, torch.Tensor) else "")
+                            + f"; convert with torch.as_tensor({name}, dtype=torch.float32).")
 
 
 def check_dtype(dtype: Any, name: str = "dtype") -> torch.dtype:

@@ -396,6 +396,25 @@ def _function_cases():
         "genlib.energy.gibbs.all_binary_states": dict(n=3),
         "genlib.neural.training.train_classifier": dict(model=_tiny_net(), X=F, y=(F[:, 0] > 0).astype(int),
                                                          n_epochs=1),
+        # the losses and densities of the neural chapters
+        **_loss_cases(),
+    }
+
+
+def _loss_cases():
+    import torch
+
+    t = torch.linspace(-2, 2, 6).reshape(2, 3)
+    return {
+        "genlib.neural.gan.value_function": dict(real_logits=t, fake_logits=-t),
+        "genlib.neural.gan.discriminator_loss": dict(real_logits=t, fake_logits=-t),
+        "genlib.neural.gan.generator_loss": dict(fake_logits=t),
+        "genlib.neural.vae.gaussian_kl": dict(mu=t, logvar=t),
+        "genlib._torch.log_bernoulli": dict(x=(t > 0).float(), logits=t),
+        "genlib.neural.vae.log_normal": dict(x=t, mu=t, logvar=t),
+        "genlib.neural.vae.log_standard_normal": dict(z=t),
+        "genlib.neural.vaegan.vaegan_discriminator_loss": dict(real_logits=t, recon_logits=t, prior_logits=t),
+        "genlib.neural.vaegan.feature_reconstruction_loss": dict(real_features=t, recon_features=t),
     }
 
 

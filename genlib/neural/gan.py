@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._torch import check_hidden, make_generator, mlp, reset_parameters, resolve_device
+from .._torch import check_hidden, check_tensors, make_generator, mlp, reset_parameters, resolve_device
 from .._validation import check_bool, check_array, check_float, check_int, check_n_features, check_option, check_range
 
 __all__ = [
@@ -74,6 +74,7 @@ def value_function(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torc
     >>> round(float(value_function(zero, zero)), 4)
     -1.3863
     """
+    check_tensors(real_logits=real_logits, fake_logits=fake_logits)
     return F.logsigmoid(real_logits).mean() + F.logsigmoid(-fake_logits).mean()
 
 
@@ -106,6 +107,7 @@ def generator_loss(fake_logits: torch.Tensor, loss: str = "non-saturating") -> t
     >>> round(float(generator_loss(l, "minimax")), 4), round(float(generator_loss(l)), 4)
     (-0.6931, 0.6931)
     """
+    check_tensors(fake_logits=fake_logits)
     check_option(loss, "loss", LOSSES)
     if loss == "minimax":
         return F.logsigmoid(-fake_logits).mean()  # log(1 - D(G(z)))

@@ -36,7 +36,7 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from .._torch import ACTIVATIONS, CHUNK_FLOATS, as_tensor, log_bernoulli, check_hidden, make_generator, mlp, rand, randn, reset_parameters
+from .._torch import ACTIVATIONS, CHUNK_FLOATS, check_tensors, as_tensor, log_bernoulli, check_hidden, make_generator, mlp, rand, randn, reset_parameters
 from .._validation import check_float, check_int, check_option, renamed_arguments
 from ..base import likelihood_summary
 from .base import NeuralModel
@@ -61,16 +61,19 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     >>> float(gaussian_kl(torch.zeros(1, 3), torch.zeros(1, 3))[0])
     0.0
     """
+    check_tensors(mu=mu, logvar=logvar)
     return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1.0).sum(dim=-1)
 
 
 def log_normal(x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """:math:`\\log N(x \\mid \\mu, \\operatorname{diag} e^{\\text{logvar}})`, summed over the last axis (broadcasts)."""
+    check_tensors(x=x, mu=mu, logvar=logvar)
     return -0.5 * (_LOG_2PI + logvar + (x - mu).pow(2) * torch.exp(-logvar)).sum(dim=-1)
 
 
 def log_standard_normal(z: torch.Tensor) -> torch.Tensor:
     """:math:`\\log N(z \\mid 0, I)`, summed over the last axis: the prior :math:`\\log p(z)`."""
+    check_tensors(z=z)
     return -0.5 * (_LOG_2PI + z.pow(2)).sum(dim=-1)
 
 

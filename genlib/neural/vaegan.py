@@ -55,7 +55,7 @@ import torch
 from torch.nn import functional as F
 
 from .._validation import check_array, check_float, check_int, renamed_arguments
-from .._torch import check_hidden
+from .._torch import check_hidden, check_tensors
 from .gan import MLPDiscriminator, check_betas, generator_loss
 from .training import randn, reset_parameters
 from .vae import VAE, gaussian_kl
@@ -79,6 +79,7 @@ def vaegan_discriminator_loss(real_logits: torch.Tensor, recon_logits: torch.Ten
     >>> round(float(vaegan_discriminator_loss(z, z, z)), 4)
     2.0794
     """
+    check_tensors(real_logits=real_logits, recon_logits=recon_logits, prior_logits=prior_logits)
     return -(F.logsigmoid(real_logits).mean() + F.logsigmoid(-recon_logits).mean()
              + F.logsigmoid(-prior_logits).mean())
 
@@ -95,6 +96,7 @@ def feature_reconstruction_loss(real_features: torch.Tensor, recon_features: tor
     >>> float(feature_reconstruction_loss(torch.tensor([[1.0, 2.0]]), torch.tensor([[0.0, 0.0]])))
     2.5
     """
+    check_tensors(real_features=real_features, recon_features=recon_features)
     return 0.5 * (real_features - recon_features).pow(2).sum(dim=-1).mean()
 
 
