@@ -238,6 +238,8 @@ def _likelihood(model: Any, X_test: Any, X_train: Any, lengths: Any, notes: list
     except LikelihoodUnavailable as err:  # e.g. a Boltzmann machine too large to enumerate; bad input still raises
         notes.append(f"log-likelihood: {err}")
         return {}
+    except (ValueError, TypeError) as err:  # the model names its own argument: say which one of evaluate's it was
+        raise type(err)(f"X_test (passed to {type(model).__name__}.held_out_likelihood): {err}") from err
 
 
 def evaluate(model: Any, X_test: Any, *, X_train: Any = None, fit: bool = False, fit_kwargs: dict | None = None,

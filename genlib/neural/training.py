@@ -173,7 +173,7 @@ def train(
         if len({t.shape[0] for t in data}) != 1:
             raise ValueError(f"the tensors of data must have the same number of rows, got {[t.shape[0] for t in data]}.")
         data = tuple(t.to(device) for t in data)
-    elif not isinstance(data, Iterable):
+    elif isinstance(data, (str, bytes)) or not isinstance(data, Iterable):
         raise TypeError(
             f"data must be an array/tensor of shape (n_samples, n_features) or an iterable of batches, "
             f"got {type(data).__name__}."
