@@ -399,7 +399,24 @@ def _function_cases():
         # the losses and densities of the neural chapters
         **_loss_cases(),
         "genlib.metrics.evaluation.evaluate": dict(model=_fitted_gmm(F), X_test=F[:30], n_samples=0),
+        **_energy_cases(),
         "genlib.neural.training.train": dict(model=_tiny_loss_model(), data=F, n_epochs=1),
+    }
+
+
+def _energy_cases():
+    import torch
+
+    from genlib.energy import BernoulliRBM
+
+    rbm = BernoulliRBM(4, 3, init_std=0.5, random_state=0, device="cpu")
+    V = torch.tensor([[0.0, 1.0, 1.0, 0.0], [1.0, 1.0, 0.0, 0.0]])
+    return {
+        "genlib.energy.ais.log_partition": dict(model=rbm, n_temperatures=20, n_chains=5, random_state=0),
+        "genlib.energy.ais.exact_log_partition": dict(model=rbm),
+        "genlib.energy.ais.estimate_log_likelihood": dict(model=rbm, X=V, log_z=1.0),
+        "genlib.energy.gibbs.states_to_index": dict(S=V),
+        "genlib.energy.gibbs.total_variation": dict(samples=V[:, :2], probs=torch.full((4,), 0.25, dtype=torch.float64)),
     }
 
 

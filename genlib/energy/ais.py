@@ -346,8 +346,16 @@ def estimate_log_likelihood(model: Any, X: Any, *, log_z: float | None = None, s
     energies are exact). ``ais_kwargs`` go to :func:`log_partition` (``data`` should be the
     training set, not ``X``).
     """
+    if not hasattr(model, "free_energy"):
+        raise TypeError(f"model must be an energy model with free_energy (an RBM), got {type(model).__name__}.")
     if log_z is None:
         log_z, std_err = log_partition(model, **ais_kwargs)
+    log_z = check_float(log_z, "log_z")
+    std_err = check_float(std_err, "std_err", minimum=0.0)
+    try:
+        X = model._visible(X, "X")  # the model's own check, under this function's name for the data
+    except AttributeError:
+        pass
     with torch.no_grad():
         F = model.free_energy(X)
     return float(-F.double().mean()) - float(log_z), float(std_err)

@@ -93,7 +93,11 @@ def all_binary_states(n: int, *, device: Any = "cpu", dtype: torch.dtype = torch
 
 def states_to_index(S: torch.Tensor) -> torch.Tensor:
     """Index in :func:`all_binary_states` of each binary row of ``S`` (int64)."""
+    S = as_tensor(S, "S", binary=True, dtype=S.dtype if isinstance(S, torch.Tensor) and S.is_floating_point()
+                  else torch.float64)
     n = S.shape[1]
+    if n > 62:
+        raise ValueError(f"S has {n} units; an index of 2**{n} states does not fit in int64 (at most 62 units).")
     bits = 2 ** torch.arange(n - 1, -1, -1, device=S.device)
     return (S.long() * bits).sum(dim=1)
 
@@ -132,7 +136,15 @@ def total_variation(samples: torch.Tensor, probs: torch.Tensor) -> float:
     """Total-variation distance 0.5 * sum |q - p| between the empirical distribution of binary
     ``samples`` (rows) and the exact distribution ``probs`` over :func:`all_binary_states`.
     """
-    counts = torch.bincount(states_to_index(samples), minlength=probs.numel()).to(probs.dtype)
+    samples = as_tensor(samples, "samples", binary=True, dtype=torch.float64)
+    index = states_to_index(samples)
+    if not isinstance(probs, torch.Tensor) or probs.ndim != 1 or not probs.is_floating_point() \
+            or probs.numel() != 2 ** samples.shape[1] or bool((probs < 0).any()) \
+            or abs(float(probs.sum()) - 1.0) > 1e-6:
+        raise ValueError(f"probs must be a 1-D tensor of 2**n_units probabilities summing to one (one per state of "
+                         f"all_binary_states), got {type(probs).__name__}"
+                         + (f" of shape {tuple(probs.shape)}" if isinstance(probs, torch.Tensor) else "") + ".")
+    counts = torch.bincount(index, minlength=probs.numel()).to(probs.dtype)
     q = counts / counts.sum()
     return float(0.5 * (q - probs).abs().sum())
 
