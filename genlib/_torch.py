@@ -315,8 +315,9 @@ def as_tensor(X: Any, name: str = "X", *, n_features: int | None = None, binary:
     else:
         arr = check_binary(X, name) if binary else check_array(X, name, ndim=2)
         limit = torch.finfo(dtype).max
-        if arr.size and float(np.abs(arr).max()) > limit:
-            raise ValueError(f"{name} has values up to {float(np.abs(arr).max()):.3g}, beyond the {dtype} range "
+        largest = max(-float(arr.min()), float(arr.max())) if arr.size else 0.0  # no |arr| copy
+        if largest > limit:
+            raise ValueError(f"{name} has values up to {largest:.3g} in magnitude, beyond the {dtype} range "
                              f"(+-{limit:.3g}), where the model computes; rescale or standardise {name}.")
         T = torch.as_tensor(arr, dtype=dtype, device=device if device is not None else "cpu")
     if n_features is not None and T.shape[1] != n_features:

@@ -96,18 +96,10 @@ _COVARIANCE_NDIM = {"full": 3, "tied": 2, "diag": 2, "spherical": 1}
 
 
 def _toolbox_array(A, name, ndim, allow_neg_inf=False):
-    """Entry checks of the toolbox functions: numeric, ``ndim``-D, non-empty, no NaN or +inf."""
-    if hasattr(A, "detach"):
-        A = A.detach().cpu().numpy()
-    arr = np.asarray(A)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a numeric array, got {type(A).__name__} of dtype {arr.dtype}.")
-    if arr.ndim != ndim or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty {ndim}-D array, got shape {arr.shape}.")
-    arr = arr.astype(np.float64, copy=False)
-    if np.isnan(arr).any() or np.isposinf(arr).any() or (not allow_neg_inf and np.isneginf(arr).any()):
-        raise ValueError(f"{name} contains NaN or infinite values; pass finite numbers"
-                         + (" (-inf, a log of 0, is allowed)." if allow_neg_inf else "."))
+    """The shared :func:`check_array`, with ``-inf`` (a log of 0) allowed where ``allow_neg_inf``."""
+    arr = check_array(A, name, ndim=ndim, allow_nonfinite=allow_neg_inf)
+    if allow_neg_inf and (np.isnan(arr).any() or np.isposinf(arr).any()):
+        raise ValueError(f"{name} contains NaN or +inf values; pass finite numbers (-inf, a log of 0, is allowed).")
     return arr
 
 
