@@ -161,11 +161,19 @@ class Resumable:
     """
 
     _resume_attributes: tuple[str, ...] = ()
+    #: True once a neural model has trained (``fit``, a public training step, or loading a trained
+    #: state): its ``sample`` and ``held_out_likelihood`` refuse an untrained model, whose random
+    #: networks define nothing the reader asked for. The networks themselves (encoders,
+    #: generators, discriminators) stay usable from initialisation, where the chapters study them.
+    #: Energy models do not check it: their weights define the distribution exactly, and the
+    #: chapters and tests sample machines whose weights they set by hand.
+    fitted_: bool = False
 
     def get_extra_state(self) -> dict:
         state = {name: getattr(self, name) for name in self._resume_attributes}
         gen = getattr(self, "_generator", None)
         state["generator"] = None if gen is None else gen.get_state()
+        state["fitted"] = self.fitted_
         return state
 
     def set_extra_state(self, state: dict) -> None:
@@ -174,6 +182,18 @@ class Resumable:
         gen = getattr(self, "_generator", None)
         if gen is not None and state.get("generator") is not None:
             gen.set_state(state["generator"])
+        self.fitted_ = bool(state.get("fitted", True))  # states saved before the flag were trained ones
+
+    def _check_fitted(self, method: str) -> None:
+        """Raise :class:`~genlib.base.NotFittedError` from ``method`` on an untrained model."""
+        if not self.fitted_:
+            from .base import NotFittedError  # made on first use (it subclasses scikit-learn's)
+
+            cls = type(self).__name__
+            raise NotFittedError(
+                f"This {cls} instance is not fitted yet, so {method}() would use random weights; call "
+                f"{cls}.fit(X) first (or load_state_dict of a trained {cls})."
+            )
 
 
 class SeededModel(Resumable):

@@ -135,5 +135,8 @@ def test_bad_input_is_refused(digits):
         Autoencoder(64, 2, loss="l1")
     with pytest.raises(TypeError, match="latent_dim"):
         Autoencoder(64, 2.0)
+    with pytest.raises(ValueError, match="not fitted"):
+        ae.sample(3)
+    ae.fit(np.zeros((8, 64)), n_epochs=1)
     with pytest.raises(ValueError, match="n must be"):
         ae.sample(0)

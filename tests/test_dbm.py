@@ -115,7 +115,8 @@ def test_pretraining_and_joint_training_raise_the_likelihood():
     after = float(dbm.exact_log_likelihood(V).mean())
     assert pre > start + 0.5
     assert after > pre
-    assert len(dbm.history_["pretrain_error"]) == 2
+    assert sorted(set(dbm.history_["pretrain_layer"])) == [0, 1]  # both RBMs pre-trained
+    assert len(dbm.history_["pretrain_error"]) == len(dbm.history_["pretrain_layer"]) == 2 * dbm.pretrain_epochs
 
 
 def test_pretrain_rbm_doubling_and_composition():

@@ -178,3 +178,16 @@ def test_bad_input_and_arguments():
     with pytest.raises(ValueError, match="init"):
         dbn.sample(3, init=np.zeros((2, 4)))
     assert not hasattr(dbn, "log_prob") and not hasattr(dbn, "score")
+
+
+def test_history_is_one_dict_of_lists_and_start_layer_keeps_the_lower_layers():
+    V = _bars(60, 1)
+    dbn = DeepBeliefNetwork([9, 6, 4], n_epochs=3, batch_size=20, random_state=0, device="cpu").fit(V)
+    h = dbn.history_
+    assert set(h) == {"layer", "reconstruction_error", "learning_rate"}
+    assert h["layer"] == [0, 0, 0, 1, 1, 1]
+    assert h["reconstruction_error"][:3] == dbn.rbms[0].history_["reconstruction_error"]
+    assert h["reconstruction_error"][3:] == dbn.rbms[1].history_["reconstruction_error"]
+    dbn.fit(V, start_layer=1)  # retrain the top RBM only (it continues: 3 more epochs)
+    assert dbn.history_["layer"] == [0, 0, 0] + [1] * 6
+    assert dbn.history_["reconstruction_error"][:3] == h["reconstruction_error"][:3]

@@ -189,7 +189,7 @@ def test_evaluate_vae_reports_the_iwae_bound(digits):
     from genlib.neural import VAE
 
     *_, B_tr, B_te, _ = digits
-    vae = VAE(64, 2, hidden=(32,), random_state=0)
+    vae = VAE(64, 2, hidden=(32,), random_state=0).fit(B_tr, n_epochs=1)
     rep = evaluate(vae, torch.as_tensor(B_te, dtype=torch.float32), iwae_k=20, n_samples=200, random_state=3)
     bound = vae.iwae_bound(torch.as_tensor(B_te, dtype=torch.float32), 20, random_state=3)
     assert rep.likelihood_kind == "bound"
@@ -203,9 +203,11 @@ def test_evaluate_refuses_a_bernoulli_bound_on_grey_levels(digits):
     from genlib.neural import VAE
 
     X_tr, X_te, *_ = digits
+    bernoulli = VAE(64, 2, hidden=(32,), random_state=0).fit(X_tr, n_epochs=1)
     with pytest.raises(ValueError, match=r"must be binary.*grey levels.*binarise"):
-        evaluate(VAE(64, 2, hidden=(32,), random_state=0), X_te, iwae_k=5, n_samples=0)
-    rep = evaluate(VAE(64, 2, hidden=(32,), likelihood="gaussian", random_state=0), X_te, iwae_k=5, n_samples=0)
+        evaluate(bernoulli, X_te, iwae_k=5, n_samples=0)
+    gaussian = VAE(64, 2, hidden=(32,), likelihood="gaussian", random_state=0).fit(X_tr, n_epochs=1)
+    rep = evaluate(gaussian, X_te, iwae_k=5, n_samples=0)
     assert rep.likelihood_kind == "bound" and np.isfinite(rep.log_likelihood)
 
 

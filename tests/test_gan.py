@@ -188,9 +188,9 @@ def test_seeded_fit_is_reproducible_and_history_is_complete():
     a = GAN(hidden=(16,), n_steps=30, batch_size=32, random_state=5).fit(X)
     b = GAN(hidden=(16,), n_steps=30, batch_size=32, random_state=5).fit(X)
     for key in ("d_loss", "g_loss", "d_real", "d_fake"):
-        assert a.history_[key].shape == (30,)
-        np.testing.assert_array_equal(a.history_[key], b.history_[key])
-    assert np.all((a.history_["d_real"] > 0) & (a.history_["d_real"] < 1))
+        assert isinstance(a.history_[key], list) and len(a.history_[key]) == 30
+        assert a.history_[key] == b.history_[key]
+    assert all(0 < d < 1 for d in a.history_["d_real"])
     # refitting starts the game afresh from random_state
     np.testing.assert_array_equal(a.fit(X).history_["g_loss"], b.history_["g_loss"])
 
@@ -284,9 +284,10 @@ def test_make_generator_accepts_numpy_and_torch_generators():
 def test_gan_training_moves_samples_toward_the_ring():
     X, _ = make_rings(1024, random_state=0)
     gan = GAN(hidden=(32, 32), n_steps=300, batch_size=128, random_state=0)
-    before = frechet_distance(X, gan.sample(1000, random_state=1))
+    z = np.random.default_rng(1).normal(size=(1000, gan.latent_dim))
+    before = frechet_distance(X, gan.generate(z))  # the untrained generator (sample() refuses it)
     gan.fit(X)
-    after = frechet_distance(X, gan.sample(1000, random_state=1))
+    after = frechet_distance(X, gan.generate(z))
     assert after < 0.25 * before
 
 

@@ -179,7 +179,7 @@ def test_em_never_decreases_the_log_likelihood(ctype):
         assert current >= previous - 1e-12 * abs(previous)
         previous = current
     hist = np.asarray(GaussianMixture(4, covariance_type=ctype, init_params="random", random_state=1,
-                                      tol=1e-6, max_iter=500).fit(X).history_)
+                                      tol=1e-6, max_iter=500).fit(X).history_["log_likelihood"])
     assert np.all(np.diff(hist) >= -1e-12 * np.abs(hist[1:]))
 
 
@@ -198,9 +198,9 @@ def test_same_trajectory_and_fixed_point_as_sklearn(ctype):
     ref = SkGMM(K, weights_init=w0, means_init=m0, precisions_init=_to_precisions(c0, ctype), **kw).fit(X)
     assert ours.converged_ and ref.converged_
     assert ours.n_iter_ > 5  # a real trajectory, not a start at the optimum
-    # the whole EM trajectory: our history_[:-1] is sklearn's lower_bounds_
-    n = min(len(ours.history_) - 1, len(ref.lower_bounds_))
-    np.testing.assert_allclose(ours.history_[:n], ref.lower_bounds_[:n], rtol=1e-6)
+    # the whole EM trajectory: our history without its last entry is sklearn's lower_bounds_
+    n = min(len(ours.history_["log_likelihood"]) - 1, len(ref.lower_bounds_))
+    np.testing.assert_allclose(ours.history_["log_likelihood"][:n], ref.lower_bounds_[:n], rtol=1e-6)
     # the fixed point
     assert abs(ours.score(X) - ref.score(X)) <= 1e-6 * abs(ref.score(X))
     np.testing.assert_allclose(ours.weights_, ref.weights_, rtol=1e-5, atol=1e-7)
@@ -227,14 +227,15 @@ def test_warm_start_one_iteration_at_a_time_equals_one_fit():
     np.testing.assert_allclose(stepped.covariances_, whole.covariances_, rtol=1e-12)
     assert stepped.lower_bound_ == pytest.approx(whole.lower_bound_, rel=1e-12)
     # a warm start extends the history: seven one-step fits record the same trajectory
-    np.testing.assert_allclose(stepped.history_, whole.history_, rtol=1e-12)
+    np.testing.assert_allclose(stepped.history_["log_likelihood"], whole.history_["log_likelihood"], rtol=1e-12)
     assert stepped.n_iter_ == 1 and whole.n_iter_ == 7
 
 
 def test_history_and_attributes(X3):
     gmm = GaussianMixture(3, random_state=0).fit(X3)
-    assert len(gmm.history_) == gmm.n_iter_ + 1
-    assert gmm.lower_bound_ == gmm.history_[-1] == pytest.approx(gmm.score(X3))
+    assert list(gmm.history_) == ["log_likelihood"]
+    assert len(gmm.history_["log_likelihood"]) == gmm.n_iter_ + 1
+    assert gmm.lower_bound_ == gmm.history_["log_likelihood"][-1] == pytest.approx(gmm.score(X3))
     assert gmm.converged_ and gmm.n_features_in_ == 2
     assert gmm.weights_.sum() == pytest.approx(1.0)
     assert gmm.covariances_.shape == (3, 2, 2)

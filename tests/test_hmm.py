@@ -171,7 +171,7 @@ def test_fit_on_sequences_and_restarts():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, lengths=[1000, 600, 400])
     assert len(model.histories_) == 3 and model.restart_log_likelihoods_.shape == (3,)
-    assert model.history_ is model.histories_[model.best_init_]
+    assert model.history_ == {"log_likelihood": model.histories_[model.best_init_]["log_likelihood"]}
     np.testing.assert_allclose(model.startprob_.sum(), 1.0)
     np.testing.assert_allclose(model.transmat_.sum(axis=1), 1.0)
     np.testing.assert_allclose(model.emissionprob_.sum(axis=1), 1.0)

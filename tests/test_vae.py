@@ -178,6 +178,7 @@ def test_sample(trained):
 
 def test_gaussian_sample_adds_decoder_noise():
     vae = VAE(6, 2, hidden=(8,), likelihood="gaussian", sigma=0.3, random_state=0)
+    vae.fit(np.zeros((8, 6)), n_epochs=1)  # any weights do; sample() refuses an untrained model
     x, z = vae.sample(20_000, random_state=0, return_latent=True)
     resid = x - vae.decode(z)
     assert resid.std().item() == pytest.approx(0.3, rel=0.02)

@@ -659,16 +659,16 @@ class GaussianMixture(BaseEstimator):
         Whether the kept initialisation met ``tol`` within ``max_iter``.
     n_iter_ : int
         EM iterations of the kept initialisation.
-    history_ : list of float
-        Mean log-likelihood per sample of the training data before each EM iteration and
-        after the last one: ``history_[t]`` belongs to the parameters after ``t`` iterations,
-        so ``len(history_) == n_iter_ + 1``. EM never lets it decrease. A warm-started
-        ``fit`` extends the history of the previous one (then ``n_iter_`` counts the
-        iterations of the last call only).
+    history_ : dict of lists
+        ``history_["log_likelihood"]``: the mean log-likelihood per sample of the training
+        data before each EM iteration and after the last one: entry ``t`` belongs to the
+        parameters after ``t`` iterations, so it has ``n_iter_ + 1`` entries. EM never lets it
+        decrease. A warm-started ``fit`` extends the history of the previous one (then
+        ``n_iter_`` counts the iterations of the last call only).
     lower_bound_ : float
-        ``history_[-1]``, the mean log-likelihood of the fitted parameters on the training
-        data. (scikit-learn's ``lower_bound_`` is the value one M-step earlier,
-        ``history_[-2]``; its ``lower_bounds_`` equals ``history_[:-1]``.)
+        The last entry of ``history_["log_likelihood"]``, the mean log-likelihood of the
+        fitted parameters on the training data. (scikit-learn's ``lower_bound_`` is the value
+        one M-step earlier; its ``lower_bounds_`` is the history without its last entry.)
     n_features_in_ : int
 
     See Also
@@ -846,8 +846,8 @@ class GaussianMixture(BaseEstimator):
             best = self._fit_inits(X, rng, inits, do_init)
         params, history, converged = best
         self._set_parameters(params)
-        self.n_iter_ = len(history) - 1 - (0 if do_init else len(self.history_) - 1)
-        self.history_ = history
+        self.n_iter_ = len(history) - 1 - (0 if do_init else len(self.history_["log_likelihood"]) - 1)
+        self.history_ = {"log_likelihood": history}
         self.lower_bound_ = history[-1]
         self.converged_ = converged
         if not converged and self.max_iter > 0:
@@ -869,7 +869,7 @@ class GaussianMixture(BaseEstimator):
                 self._initialize(X, rng, inits)
                 past = []
             else:  # a warm start continues the recorded history (its last entry is recomputed)
-                past = list(self.history_[:-1])
+                past = list(self.history_["log_likelihood"][:-1])
             history, converged = self._run_em(X, past, desc=f"EM (init {init + 1})")
             if best is None or history[-1] > best[1][-1]:
                 best = (self._get_parameters(), history, converged)

@@ -223,11 +223,13 @@ class _BaseHMM(BaseEstimator):
     restart_log_likelihoods_ = property(lambda self: np.array([h["log_likelihood"][-1] for h in self.histories_]),
                                         doc="Final training log-likelihood of every run.")
     best_init_ = property(lambda self: int(np.argmax(self.restart_log_likelihoods_)), doc="Index of the kept run.")
-    history_ = property(lambda self: self.histories_[self.best_init_], doc="The kept run's record.")
-    log_likelihood_ = property(lambda self: float(self.history_["log_likelihood"][-1]),
+    _kept_run = property(lambda self: self.histories_[self.best_init_])
+    history_ = property(lambda self: {"log_likelihood": self._kept_run["log_likelihood"]},
+                        doc="The kept run's training log-likelihood per iteration (a dict of lists, as every model's).")
+    log_likelihood_ = property(lambda self: float(self._kept_run["log_likelihood"][-1]),
                                doc="Training log-likelihood of the kept run at its final parameters.")
-    n_iter_ = property(lambda self: self.history_["n_iter"], doc="Baum-Welch iterations of the kept run.")
-    converged_ = property(lambda self: self.history_["converged"], doc="Whether the kept run met tol.")
+    n_iter_ = property(lambda self: self._kept_run["n_iter"], doc="Baum-Welch iterations of the kept run.")
+    converged_ = property(lambda self: self._kept_run["converged"], doc="Whether the kept run met tol.")
 
     # ---------------------------------------------------------------- inference
     def _fitted_input(self, X, lengths):
@@ -380,8 +382,9 @@ class CategoricalHMM(_BaseHMM):
         ``{"log_likelihood": [...]}``, the training log-likelihood at every iteration of
         the kept run (Baum-Welch never decreases it).
     histories_ : list of dict
-        The same for every run; ``restart_log_likelihoods_`` holds their final values and
-        ``best_init_`` the index of the kept one.
+        One record per run: its ``log_likelihood`` list, ``n_iter`` and ``converged``;
+        ``restart_log_likelihoods_`` holds their final values and ``best_init_`` the index of
+        the kept one.
     n_iter_ : int
     converged_ : bool
 

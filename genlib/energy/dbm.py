@@ -272,9 +272,9 @@ class DeepBoltzmannMachine(_ais.BoundLikelihood, SeededModel, nn.Module):
         ``weights[k]`` is W^{k+1}, shape (layer_sizes[k+1], layer_sizes[k]).
     biases : nn.ParameterList
         ``biases[k]`` of shape (layer_sizes[k],); ``biases[0]`` are the visible biases.
-    history_ : dict
-        ``"pretrain_error"`` (per RBM, per epoch), ``"reconstruction_error"`` and ``"learning_rate"``
-        per joint-training epoch.
+    history_ : dict of lists
+        ``"pretrain_error"`` per pre-training epoch with ``"pretrain_layer"`` (its RBM, from 0),
+        and ``"reconstruction_error"`` and ``"learning_rate"`` per joint-training epoch.
 
     Examples
     --------
@@ -326,7 +326,8 @@ class DeepBoltzmannMachine(_ais.BoundLikelihood, SeededModel, nn.Module):
             nn.Parameter(torch.randn(sizes[k + 1], sizes[k], generator=self._generator, device=device, dtype=dtype)
                          * self.init_std) for k in range(len(sizes) - 1)])
         self.biases = nn.ParameterList([nn.Parameter(torch.zeros(n, device=device, dtype=dtype)) for n in sizes])
-        self.history_: dict = {"pretrain_error": [], "reconstruction_error": [], "learning_rate": []}
+        self.history_: dict = {"pretrain_error": [], "pretrain_layer": [], "reconstruction_error": [],
+                               "learning_rate": []}
         self.n_updates_ = 0
         self.pretrained_ = False
         self._velocity: list[torch.Tensor] | None = None
@@ -379,7 +380,8 @@ class DeepBoltzmannMachine(_ais.BoundLikelihood, SeededModel, nn.Module):
                                      momentum=self.momentum, weight_decay=self.weight_decay,
                                      batch_size=self.batch_size, init_std=self.init_std, generator=gen,
                                      callback=lambda e, err: errors.append(err)))
-            self.history_["pretrain_error"].append(errors)
+            self.history_["pretrain_error"] += errors
+            self.history_["pretrain_layer"] += [k] * len(errors)
             W, _, c = rbms[-1]
             V = bernoulli(torch.sigmoid(c + up * (V @ W.T)), gen)    # h^{k+1} ~ p(h^{k+1} | h^k; 2W)
         # Step 3: compose (the weights as learned, i.e. the doubled inputs halved).

@@ -87,8 +87,9 @@ class DeepBeliefNetwork(_ais.BoundLikelihood, SeededModel, nn.Module):
     ----------
     rbms : nn.ModuleList of BernoulliRBM
         ``rbms[k]`` has ``W`` of shape (layer_sizes[k+1], layer_sizes[k]).
-    history_ : list of dict
-        Each RBM's ``history_`` after ``fit``.
+    history_ : dict of lists
+        The RBMs' histories one after the other: ``"layer"`` (the RBM, from 0), and the RBM's
+        ``"reconstruction_error"`` and ``"learning_rate"`` of each of its epochs.
 
     Examples
     --------
@@ -135,7 +136,7 @@ class DeepBeliefNetwork(_ais.BoundLikelihood, SeededModel, nn.Module):
             seed = int(torch.randint(0, SEED_RANGE, (1,), generator=self._generator, device=device).item())
             rbms.append(BernoulliRBM(self.layer_sizes[i], self.layer_sizes[i + 1], random_state=seed, **kw))
         self.rbms = nn.ModuleList(rbms)
-        self.history_: list[dict] = []
+        self.history_: dict[str, list] = {"layer": [], "reconstruction_error": [], "learning_rate": []}
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -203,7 +204,8 @@ class DeepBeliefNetwork(_ais.BoundLikelihood, SeededModel, nn.Module):
         start_layer = check_int(start_layer, "start_layer", minimum=0, maximum=self.n_layers - 1)
         n_up_samples = check_int(n_up_samples, "n_up_samples", minimum=1)
         gen = self._gen()
-        self.history_ = self.history_[:start_layer]
+        kept = [i for i, layer in enumerate(self.history_["layer"]) if layer < start_layer]
+        self.history_ = {key: [values[i] for i in kept] for key, values in self.history_.items()}
         for k, rbm in enumerate(self.rbms):
             if k < start_layer:
                 with torch.no_grad():
@@ -219,7 +221,9 @@ class DeepBeliefNetwork(_ais.BoundLikelihood, SeededModel, nn.Module):
                     rbm.c.copy_(below.b)
                 rbm.n_updates_ = 1      # keep these biases: do not reset them to the data's log-odds
             rbm.fit(V, callback=epoch_callback)
-            self.history_.append(rbm.history_)
+            self.history_["layer"] += [k] * len(rbm.history_["reconstruction_error"])
+            for key in ("reconstruction_error", "learning_rate"):
+                self.history_[key] += rbm.history_[key]
             if callback is not None:
                 callback(self, k)
             if k + 1 < self.n_layers:

@@ -242,6 +242,7 @@ class Autoencoder(NeuralModel):
         -------
         X : torch.Tensor of shape (n, n_features), and ``z`` (n, latent_dim) when ``return_latent``.
         """
+        self._check_fitted("sample")
         n = check_int(n, "n", minimum=1)
         g = self._generator if random_state is None else make_generator(random_state)
         eps = randn(n, self.latent_dim, generator=g, device=self.device, dtype=self.dtype)

@@ -166,7 +166,7 @@ class DCGAN(_AdversarialNet):
     ----------
     generator : DCGenerator
     discriminator : DCDiscriminator
-    history_ : dict of ndarray
+    history_ : dict of lists
         ``d_loss``, ``g_loss``, ``d_real`` (mean D(x)), ``d_fake`` (mean D(G(z))) per step.
 
     Examples

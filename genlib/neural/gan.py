@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._torch import check_hidden, check_tensors, make_generator, mlp, reset_parameters, resolve_device
+from .._torch import Resumable, check_hidden, check_tensors, make_generator, mlp, reset_parameters, resolve_device
 from .._validation import check_bool, check_array, check_float, check_int, check_n_features, check_option, check_range
 
 __all__ = [
@@ -208,7 +208,7 @@ class MLPDiscriminator(nn.Module):
 # The adversarial training loop shared by GAN, DCGAN and ConditionalGAN
 # --------------------------------------------------------------------------------------
 
-class _AdversarialNet(nn.Module):
+class _AdversarialNet(Resumable, nn.Module):
     """Training loop of the minimax game; subclasses build ``generator`` and ``discriminator``.
 
     Subclasses implement ``_build()``, ``_reset_parameters(gen)``, ``_prepare(X)`` (user data
@@ -221,9 +221,10 @@ class _AdversarialNet(nn.Module):
     # fit starts a fresh game from random_state (weights and noise), so the saved state carries the seed
     def get_extra_state(self) -> dict:
         seed = self.random_state if isinstance(self.random_state, (int, np.integer)) else None
-        return {"random_state": None if seed is None else int(seed)}
+        return {**super().get_extra_state(), "random_state": None if seed is None else int(seed)}
 
     def set_extra_state(self, state: dict) -> None:
+        super().set_extra_state(state)
         if state.get("random_state") is not None:
             self.random_state = state["random_state"]
 
@@ -242,7 +243,7 @@ class _AdversarialNet(nn.Module):
         self.random_state = random_state
         self._device = None if device is None else resolve_device(device)  # None: follow the inputs
         self.verbose = check_bool(verbose, "verbose")
-        self.history_: dict[str, np.ndarray] | None = None
+        self.history_: dict[str, list[float]] | None = None
         self._optim: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None
 
     def _finish_init(self) -> None:
@@ -366,6 +367,7 @@ class _AdversarialNet(nn.Module):
         elif y is not None:
             self._check_labels(y, n)
         self.train()
+        self.fitted_ = True  # a game played by hand: the generator has trained
         return self._g_step(n, labels)
 
     # ---- the whole game -------------------------------------------------------------------
@@ -404,7 +406,8 @@ class _AdversarialNet(nn.Module):
             if callback is not None and (step + 1) % callback_every == 0:
                 callback(self, step + 1)
                 self.train()  # the callback may have sampled (eval mode)
-        self.history_ = {k: np.asarray(v) for k, v in history.items()}
+        self.history_ = history
+        self.fitted_ = True
         self.eval()
         return self
 
@@ -429,6 +432,7 @@ class _AdversarialNet(nn.Module):
 
     @torch.no_grad()
     def _sample(self, n: int, labels: Any, random_state: Any, return_latent: bool):
+        self._check_fitted("sample")
         n = check_int(n, "n", minimum=1)
         gen = self._rng if random_state is None else make_generator(random_state)
         z = torch.randn(n, self.latent_dim, generator=gen).to(self.device)
@@ -486,7 +490,7 @@ class GAN(_AdversarialNet):
     ----------
     generator, discriminator : nn.Module
         G: z -> x and D: x -> logit (D(x) = sigmoid(logit)).
-    history_ : dict of ndarray
+    history_ : dict of lists
         Per step: ``d_loss``, ``g_loss``, ``d_real`` (mean D(x)) and ``d_fake`` (mean D(G(z))).
 
     Examples

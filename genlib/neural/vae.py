@@ -309,6 +309,7 @@ class VAE(NeuralModel):
         A Bernoulli decoder's bound is a log-likelihood only for binary data; grey levels are
         refused rather than reported as one.
         """
+        self._check_fitted("held_out_likelihood")
         x = self._check_X(X)
         if self.likelihood == "bernoulli":
             grey = x[(x != 0) & (x != 1)]
@@ -358,6 +359,7 @@ class VAE(NeuralModel):
         -------
         X : torch.Tensor (n, n_features), and ``z`` (n, latent_dim) when ``return_latent``.
         """
+        self._check_fitted("sample")
         n = check_int(n, "n", minimum=1)
         g = self._generator_for(random_state)
         z = randn(n, self.latent_dim, generator=g, device=self.device, dtype=self.dtype)  # z ~ p(z) = N(0, I)

@@ -182,7 +182,7 @@ class VAEGAN(VAE):
     ----------
     discriminator : MLPDiscriminator
         :math:`\\mathrm{Dis}`: x -> logit.
-    history_ : dict of ndarray
+    history_ : dict of lists
         Per epoch, means over its batches of ``kl``, ``pixel``, ``feature``, ``g_loss`` (the
         decoder's :math:`L_G`), ``d_loss`` (:math:`-L_\\text{GAN}`), ``d_real``, ``d_recon``,
         ``d_prior`` (mean Dis of data, reconstructions and samples), ``loss`` (encoder plus
@@ -334,6 +334,7 @@ class VAEGAN(VAE):
         lr = check_float(lr, "lr", minimum=0.0, strict=True)
         x = self._check_batch(X)
         self.train()
+        self.fitted_ = True
         return self._step(x, lr)
 
     # ------------------------------------------------------------------ fit / sample
@@ -382,4 +383,5 @@ class VAEGAN(VAE):
         -------
         X : torch.Tensor (n, n_features), and ``z`` (n, latent_dim) when ``return_latent``.
         """
+        self._check_fitted("sample")
         return super().sample(n, random_state=random_state, return_latent=return_latent, mean=mean)
