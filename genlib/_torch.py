@@ -20,6 +20,7 @@ Library code never seeds a global generator.
 
 from __future__ import annotations
 
+import functools
 import numbers
 from typing import Any, Callable, Sequence
 
@@ -161,13 +162,38 @@ class Resumable:
     """
 
     _resume_attributes: tuple[str, ...] = ()
-    #: True once a neural model has trained (``fit``, a public training step, or loading a trained
-    #: state): its ``sample`` and ``held_out_likelihood`` refuse an untrained model, whose random
-    #: networks define nothing the reader asked for. The networks themselves (encoders,
-    #: generators, discriminators) stay usable from initialisation, where the chapters study them.
-    #: Energy models do not check it: their weights define the distribution exactly, and the
-    #: chapters and tests sample machines whose weights they set by hand.
-    fitted_: bool = False
+    _trained = False  # set by loading a state that was trained
+    _initial_versions: dict | None = None  # the parameters' in-place versions after initialisation
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Wrap each subclass's ``__init__`` so that the end of construction records the untrained
+        state (the outermost ``__init__`` ends last, so its record is the one kept)."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def __init__(self, *args: Any, **kw: Any) -> None:
+            init(self, *args, **kw)
+            self._initial_versions = {name: p._version for name, p in self.named_parameters()}
+
+        cls.__init__ = __init__
+
+    @property
+    def fitted_(self) -> bool:
+        """Whether the model has trained: by ``fit`` or a public training step, by a training loop
+        of the reader's own (the optimiser changed the weights in place since initialisation), or
+        by loading a state. A neural model's ``sample`` and ``held_out_likelihood`` refuse an
+        untrained model, whose random networks define nothing the reader asked for; the networks
+        themselves (encoders, generators, discriminators) stay usable from initialisation, where
+        the chapters study them. Energy models do not check it: their weights define the
+        distribution exactly, and the chapters and tests sample machines whose weights they set
+        by hand."""
+        if self._trained or self._initial_versions is None:
+            return self._trained
+        return any(p._version > self._initial_versions[name]
+                   for name, p in self.named_parameters() if name in self._initial_versions)
 
     def get_extra_state(self) -> dict:
         state = {name: getattr(self, name) for name in self._resume_attributes}
@@ -182,7 +208,7 @@ class Resumable:
         gen = getattr(self, "_generator", None)
         if gen is not None and state.get("generator") is not None:
             gen.set_state(state["generator"])
-        self.fitted_ = bool(state.get("fitted", True))  # states saved before the flag were trained ones
+        self._trained = bool(state.get("fitted", True))  # states saved before the flag were trained ones
 
     def _check_fitted(self, method: str) -> None:
         """Raise :class:`~genlib.base.NotFittedError` from ``method`` on an untrained model."""

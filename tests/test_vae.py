@@ -231,3 +231,24 @@ def test_bad_input_is_refused(binary_digits):
         VAE(64, 2, objective="iwae", beta=0.5)
     with pytest.raises(ValueError, match="objective"):
         VAE(64, 2, objective="wake-sleep")
+
+
+def test_a_training_loop_of_the_readers_own_counts_as_training():
+    """sample() refuses an untrained VAE; the chapter's own loop (an optimiser changing the weights)
+    makes it fitted, as fit does, and so does loading a trained state into a fresh instance."""
+    from genlib.base import NotFittedError
+
+    X = torch.as_tensor((np.random.default_rng(0).random((32, 6)) > 0.5).astype(np.float32))
+    vae = VAE(6, 2, hidden=(8,), random_state=0)
+    with pytest.raises(NotFittedError, match="not fitted"):
+        vae.sample(2)
+    vae.decode(torch.zeros(1, 2))  # the networks stay usable from initialisation
+    opt = torch.optim.Adam(vae.parameters(), lr=1e-2)
+    loss = vae.loss(X)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    assert vae.fitted_ and vae.sample(2).shape == (2, 6)
+    fresh = VAE(6, 2, hidden=(8,), random_state=1)
+    fresh.load_state_dict(vae.state_dict())
+    assert fresh.fitted_ and fresh.sample(2).shape == (2, 6)

@@ -89,5 +89,4 @@ class NeuralModel(Resumable, nn.Module):
         self.history_ = train(self, x, n_epochs=n_epochs, batch_size=batch_size, lr=lr,
                               random_state=self._generator, **train_kwargs)
         self._after_fit(x.to(self.device))
-        self.fitted_ = True
         return self

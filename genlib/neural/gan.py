@@ -367,7 +367,6 @@ class _AdversarialNet(Resumable, nn.Module):
         elif y is not None:
             self._check_labels(y, n)
         self.train()
-        self.fitted_ = True  # a game played by hand: the generator has trained
         return self._g_step(n, labels)
 
     # ---- the whole game -------------------------------------------------------------------
@@ -407,7 +406,6 @@ class _AdversarialNet(Resumable, nn.Module):
                 callback(self, step + 1)
                 self.train()  # the callback may have sampled (eval mode)
         self.history_ = history
-        self.fitted_ = True
         self.eval()
         return self
 

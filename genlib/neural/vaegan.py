@@ -334,7 +334,6 @@ class VAEGAN(VAE):
         lr = check_float(lr, "lr", minimum=0.0, strict=True)
         x = self._check_batch(X)
         self.train()
-        self.fitted_ = True
         return self._step(x, lr)
 
     # ------------------------------------------------------------------ fit / sample
