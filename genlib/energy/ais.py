@@ -121,6 +121,7 @@ def annealed_importance_sampling(path: AnnealingPath, betas: torch.Tensor, n_cha
     check_generator(generator, "generator")
     if betas[0] != 0.0 or betas[-1] != 1.0 or any(b1 <= b0 for b0, b1 in zip(betas, betas[1:])):
         raise ValueError("betas must increase strictly from 0 to 1; build them with temperature_schedule().")
+    state = generator.get_state()  # a refused run leaves the generator as it was
     x = path.init(n_chains, generator)
     log_w = torch.zeros(n_chains, dtype=torch.float64, device=_device_of(x))
     for b_prev, b_next in zip(betas[:-1], betas[1:]):
@@ -128,7 +129,13 @@ def annealed_importance_sampling(path: AnnealingPath, betas: torch.Tensor, n_cha
         log_w += (path.log_f(x, b_next) - path.log_f(x, b_prev)).to(torch.float64)
         if b_next < 1.0:
             x = path.step(x, b_next, generator)
-    return _summarise(path.log_z0, log_w)
+    log_z, se, log_w = _summarise(path.log_z0, log_w)
+    if not math.isfinite(log_z):
+        generator.set_state(state)
+        raise ValueError(f"path: AIS gave log Z = {log_z} because log f_beta of the path's states left the float64 "
+                         f"range (log weights {log_w.min().item():.3g} to {log_w.max().item():.3g}); the model's "
+                         f"parameters are too large (or its sigma too small) for this computation: rescale them.")
+    return log_z, se, log_w
 
 
 def _device_of(state: Any) -> torch.device:
