@@ -12,6 +12,10 @@ once here:
 - :func:`randn`, :func:`rand`, :func:`bernoulli` draw from a generator on any device;
 - :func:`as_tensor` validates a data matrix (array, list or tensor), with the messages of
   :mod:`genlib._validation`, and :func:`on_model_device` refuses a tensor on another device;
+- :func:`check_tensor`, :func:`check_tensor_list`, :func:`check_labels` and :func:`check_generator`
+  are the entry checks of the building blocks on tensors (energies, mean field, AIS paths, the
+  networks' inputs): a public building block checks its arguments and calls an unchecked
+  ``_name`` twin, which the models' loops call on tensors they made;
 - :func:`mlp`, :func:`check_hidden` and :func:`reset_parameters` build and initialise the
   multilayer perceptrons, their weights drawn from the model's generator, never the global one.
 
@@ -28,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validation import check_array, check_binary, check_int
+from ._validation import check_array, check_binary, check_float, check_int
 
 __all__ = [
     "resolve_device",
@@ -43,6 +47,10 @@ __all__ = [
     "as_tensor",
     "check_dtype",
     "check_tensors",
+    "check_tensor",
+    "check_tensor_list",
+    "check_generator",
+    "check_labels",
     "on_model_device",
     "mlp",
     "check_hidden",
@@ -133,7 +141,7 @@ def make_generator(random_state: Any = None, device: Any = "cpu", name: str = "r
     >>> bool(torch.equal(torch.rand(3, generator=g1), torch.rand(3, generator=g2)))
     True
     """
-    device = torch.device(device)
+    device = resolve_device(device)
     if isinstance(random_state, torch.Generator) and random_state.device.type == device.type:
         return random_state
     gen = torch.Generator(device=device)
@@ -143,11 +151,11 @@ def make_generator(random_state: Any = None, device: Any = "cpu", name: str = "r
 
 def generator_for(gen: torch.Generator | None, device: Any, seed_source: Any = None) -> torch.Generator:
     """``gen`` when it lives on ``device``, else a new generator there seeded from ``gen`` (or ``seed_source``)."""
-    device = torch.device(device)
-    if gen is not None and gen.device.type == device.type:
+    device = resolve_device(device)
+    if isinstance(gen, torch.Generator) and gen.device.type == device.type:
         return gen
     new = torch.Generator(device=device)
-    new.manual_seed(_seed_from(gen if gen is not None else seed_source, "random_state"))
+    new.manual_seed(_seed_from(gen, "gen") if gen is not None else _seed_from(seed_source, "seed_source"))
     return new
 
 
@@ -239,20 +247,40 @@ class SeededModel(Resumable):
         return self._gen() if random_state is None else make_generator(random_state, self.device)
 
 
+def _noise_arguments(shape, generator, device, dtype):
+    """The checked arguments of :func:`rand` and :func:`randn`: sizes, generator (moved to ``device``), device."""
+    shape = tuple(check_int(s, "shape", minimum=0) for s in shape)
+    check_generator(generator, "generator")
+    device = resolve_device(device)
+    return shape, generator_for(generator, device), device, check_dtype(dtype)
+
+
 def randn(*shape: int, generator: torch.Generator, device: Any = "cpu", dtype=torch.float32) -> torch.Tensor:
     """Standard normal noise of ``shape`` from ``generator``, created on ``device``."""
-    device = torch.device(device)
-    return torch.randn(shape, generator=generator_for(generator, device), device=device, dtype=dtype)
+    shape, generator, device, dtype = _noise_arguments(shape, generator, device, dtype)
+    return torch.randn(shape, generator=generator, device=device, dtype=dtype)
 
 
 def rand(*shape: int, generator: torch.Generator, device: Any = "cpu", dtype=torch.float32) -> torch.Tensor:
     """Uniform [0, 1) noise of ``shape`` from ``generator``, created on ``device``."""
-    device = torch.device(device)
-    return torch.rand(shape, generator=generator_for(generator, device), device=device, dtype=dtype)
+    shape, generator, device, dtype = _noise_arguments(shape, generator, device, dtype)
+    return torch.rand(shape, generator=generator, device=device, dtype=dtype)
 
 
 def bernoulli(p: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Draw 0/1 with probabilities ``p`` (same shape, dtype and device): u ~ U(0, 1), then 1 where u < p."""
+    """Draw 0/1 with probabilities ``p`` (same shape, dtype and device): u ~ U(0, 1), then 1 where u < p.
+
+    ``p`` must be a floating tensor of probabilities in [0, 1] (checked: one pass over ``p``); the
+    models' sampling loops, whose ``p`` is a sigmoid, call the unchecked ``_bernoulli``.
+    """
+    check_tensor(p, "p", value_range=(0.0, 1.0), allow_empty=True)
+    if generator is not None:
+        check_generator(generator, "generator")
+    return _bernoulli(p, generator)
+
+
+def _bernoulli(p: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """:func:`bernoulli`, unchecked."""
     return torch.rand(p.shape, generator=generator, device=p.device, dtype=p.dtype).lt_(p)  # in place: one tensor
 
 
@@ -274,6 +302,83 @@ def check_tensors(**tensors: Any) -> None:
             raise TypeError(f"{name} must be a floating torch.Tensor, got {type(value).__name__}"
                             + (f" of dtype {value.dtype}" if isinstance(value, torch.Tensor) else "")
                             + f"; convert with torch.as_tensor({name}, dtype=torch.float32).")
+
+
+def check_generator(generator: Any, name: str = "generator") -> torch.Generator:
+    """A ``torch.Generator``, or a TypeError that says how to make one."""
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"{name} must be a torch.Generator, got {type(generator).__name__} ({generator!r:.60}); make one "
+                        f"with genlib._torch.make_generator(random_state).")
+    return generator
+
+
+def _shape_text(shape) -> str:
+    return "(" + ", ".join("n" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def check_tensor(value: Any, name: str, *, shape: tuple[int | None, ...] | None = None, finite: bool = True,
+                 value_range: tuple[float, float] | None = None, allow_empty: bool = False,
+                 hint: str = "") -> torch.Tensor:
+    """Refuse anything but a floating tensor of ``shape`` (``None``: any size on that axis), finite unless
+    ``finite=False``, with values in ``value_range`` when given; return it unchanged.
+
+    The entry check of the building blocks that work on tensors (energies, mean field, AIS paths):
+    one pass over the values (``isfinite``, ``min``/``max``); ``hint`` says where the shape comes from.
+
+    Examples
+    --------
+    >>> check_tensor(torch.zeros(2, 3), "W", shape=(None, 4), hint="one column per visible unit")
+    Traceback (most recent call last):
+    ...
+    ValueError: W must have shape (n, 4) (one column per visible unit), got (2, 3).
+    """
+    check_tensors(**{name: value})
+    if shape is not None and (value.ndim != len(shape)
+                              or any(s is not None and s != t for s, t in zip(shape, value.shape))):
+        raise ValueError(f"{name} must have shape {_shape_text(shape)}" + (f" ({hint})" if hint else "")
+                         + f", got {tuple(value.shape)}.")
+    if value.numel() == 0:
+        if allow_empty:
+            return value
+        raise ValueError(f"{name} is empty (shape {tuple(value.shape)}); pass at least one value.")
+    if (finite or value_range is not None) and not bool(torch.isfinite(value).all()):
+        raise ValueError(f"{name} contains {int(torch.isnan(value).sum())} NaN and {int(torch.isinf(value).sum())} "
+                         f"infinite value(s); pass finite numbers.")
+    if value_range is not None:
+        lo, hi = float(value.min()), float(value.max())
+        if lo < value_range[0] or hi > value_range[1]:
+            raise ValueError(f"{name} must hold values in [{value_range[0]:g}, {value_range[1]:g}], got values in "
+                             f"[{lo:.4g}, {hi:.4g}]" + (f"; {hint}" if hint else "") + ".")
+    return value
+
+
+def check_tensor_list(value: Any, name: str, *, length: int | None = None, what: str = "tensors") -> list:
+    """Refuse anything but a list or tuple (of ``length`` items, when given) of tensors; each item is checked by
+    the caller (:func:`check_tensor` with ``f"{name}[{i}]"``). Returns it as a list."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, torch.Tensor) for v in value):
+        raise TypeError(f"{name} must be a list of {what} (torch.Tensor), got {type(value).__name__}"
+                        + (f" holding {type(value[0]).__name__}" if isinstance(value, (list, tuple)) and value else "")
+                        + ".")
+    if length is not None and len(value) != length:
+        raise ValueError(f"{name} must hold {length} {what}, got {len(value)}.")
+    if not value:
+        raise ValueError(f"{name} is empty; pass at least one tensor.")
+    return list(value)
+
+
+def check_labels(y: Any, name: str, n_classes: int, n: int | None = None, rows: str = "x") -> torch.Tensor:
+    """Refuse anything but a 1-D integer tensor of class labels in [0, ``n_classes``) (one per row of ``rows``, ``n``
+    of them, when given): the conditional networks' label input. One pass over the labels (``min``/``max``)."""
+    if not isinstance(y, torch.Tensor) or y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        raise TypeError(f"{name} must be a torch.Tensor of integer class labels, got {type(y).__name__}"
+                        + (f" of dtype {y.dtype}" if isinstance(y, torch.Tensor) else "")
+                        + f"; convert with torch.as_tensor({name}, dtype=torch.long).")
+    if y.ndim != 1 or (n is not None and y.shape[0] != n):
+        raise ValueError(f"{name} must be 1-D with one label per row" + (f" of {rows} ({n})" if n is not None else "")
+                         + f", got shape {tuple(y.shape)}.")
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= n_classes):
+        raise ValueError(f"{name} must hold labels 0..{n_classes - 1}, got values in [{int(y.min())}, {int(y.max())}].")
+    return y
 
 
 def check_dtype(dtype: Any, name: str = "dtype") -> torch.dtype:
@@ -385,6 +490,9 @@ def on_model_device(T: torch.Tensor, X: Any, device: torch.device, name: str = "
     Arrays and lists are moved there; a tensor the caller placed elsewhere is refused rather
     than copied silently (a GPU model fed CPU batches would be slow unnoticed).
     """
+    if not isinstance(T, torch.Tensor):
+        raise TypeError(f"T must be the checked data as a torch.Tensor (from as_tensor), got {type(T).__name__}.")
+    device = resolve_device(device)
     if not isinstance(X, torch.Tensor):
         return T.to(device)
     if T.device != device:
@@ -443,6 +551,9 @@ def reset_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module
     for the weight, which gives the same bound) drawn from the model's own generator, so that
     ``random_state`` alone decides the initial weights and no global seed is needed.
     """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}.")
+    check_generator(generator, "generator")
     for layer in module.modules():
         if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             w = layer.weight

@@ -14,7 +14,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._validation import check_array, check_int
+from ._validation import check_array, check_float, check_int
 
 __all__ = ["image_grid", "density_contour", "scatter_classes", "training_curves", "animate", "table", "Table", "COLORS"]
 
@@ -131,21 +131,31 @@ def density_contour(log_prob: Callable[[np.ndarray], np.ndarray], X=None, *, ax=
     samples : array-like (m, 2), optional
         Model samples, drawn as orange crosses.
     """
-    pts = [np.asarray(a, dtype=float) for a in (X, samples) if a is not None]
+    if not callable(log_prob):
+        raise TypeError(f"log_prob must be a callable mapping points (m, 2) to log-densities (m,), e.g. "
+                        f"model.log_prob, got {type(log_prob).__name__}.")
+    X = None if X is None else _points_2d(X, "X")
+    samples = None if samples is None else _points_2d(samples, "samples")
+    resolution = check_int(resolution, "resolution", minimum=2)
+    margin = check_float(margin, "margin", minimum=0.0)
+    pts = [a for a in (X, samples) if a is not None]
     if bounds is None:
         if not pts:
             raise ValueError("pass X, samples or bounds so the plot window is known.")
         allp = np.concatenate(pts)
         lo, hi = allp.min(axis=0), allp.max(axis=0)
-        span = hi - lo
+        span = np.where(hi > lo, hi - lo, 1.0)  # one point, or points on a line: a window of width 1 around them
         lo, hi = lo - margin * span, hi + margin * span
         bounds = (lo[0], hi[0], lo[1], hi[1])
-    resolution = check_int(resolution, "resolution", minimum=2)
+    bounds = check_array(bounds, "bounds", ndim=1)
+    if bounds.shape != (4,) or not (bounds[0] < bounds[1] and bounds[2] < bounds[3]):
+        raise ValueError(f"bounds must be (xmin, xmax, ymin, ymax) with xmin < xmax and ymin < ymax, got "
+                         f"{bounds.tolist()}.")
     xs = np.linspace(bounds[0], bounds[1], resolution)
     ys = np.linspace(bounds[2], bounds[3], resolution)
     gx, gy = np.meshgrid(xs, ys)
     grid = np.column_stack([gx.ravel(), gy.ravel()])
-    logp = np.asarray(log_prob(grid), dtype=float).reshape(gx.shape)
+    logp = _log_densities(log_prob(grid), grid.shape[0], bounds).reshape(gx.shape)
     ax = _axes(ax)
     dens = np.exp(logp - np.max(logp))  # scale-free: contours of relative density
     if filled:
@@ -153,15 +163,41 @@ def density_contour(log_prob: Callable[[np.ndarray], np.ndarray], X=None, *, ax=
     else:
         ax.contour(gx, gy, dens, levels=levels, cmap=cmap, linewidths=0.8)
     if X is not None:
-        X = np.asarray(X, dtype=float)
         ax.scatter(X[:, 0], X[:, 1], s=3, color="0.25", alpha=0.5, linewidths=0, label="data")
     if samples is not None:
-        S = np.asarray(samples, dtype=float)
-        ax.scatter(S[:, 0], S[:, 1], s=12, marker="x", color=COLORS[5], linewidths=0.8, label="samples")
+        ax.scatter(samples[:, 0], samples[:, 1], s=12, marker="x", color=COLORS[5], linewidths=0.8, label="samples")
     ax.set_xlim(bounds[0], bounds[1])
     ax.set_ylim(bounds[2], bounds[3])
     ax.set_aspect("equal", adjustable="box")
     return ax
+
+
+def _points_2d(P, name):
+    P = check_array(P, name)
+    if P.shape[1] != 2:
+        raise ValueError(f"{name} must be points in the plane, shape (n, 2), got shape {P.shape}; plot two "
+                         f"features, e.g. {name}[:, :2] or a 2-D projection.")
+    return P
+
+
+def _log_densities(values, m, bounds):
+    """``log_prob``'s answer on the m grid points: m numbers, no NaN or +inf, not all -inf."""
+    try:
+        logp = np.asarray(values.detach().cpu() if hasattr(values, "detach") else values, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise TypeError(f"log_prob must return {m} log-densities (one per grid point), got "
+                        f"{type(values).__name__}.") from None
+    if logp.size != m:
+        raise ValueError(f"log_prob must return one log-density per point ({m} points of shape (m, 2)), got "
+                         f"{logp.size} value(s).")
+    if np.isnan(logp).any() or np.isposinf(logp).any():
+        raise ValueError(f"log_prob returned {int(np.isnan(logp).sum())} NaN and {int(np.isposinf(logp).sum())} +inf "
+                         f"value(s) on the plot window; a log-density is finite or -inf.")
+    if np.isneginf(logp).all():
+        raise ValueError(f"log_prob is -inf (density 0) everywhere on the plot window {[f'{b:.3g}' for b in bounds]} "
+                         f"(from bounds, or from X and samples); pass bounds where the model has mass, or check the "
+                         f"model.")
+    return logp
 
 
 def training_curves(history: Mapping[str, Sequence[float]] | Sequence[float], *, ax=None, xlabel="iteration",
@@ -205,7 +241,11 @@ def animate(draw_frame: Callable[[plt.Axes, int], None], n_frames: int, *, figsi
     from matplotlib import animation
     from IPython.display import HTML
 
+    if not callable(draw_frame):
+        raise TypeError(f"draw_frame must be a callable draw_frame(ax, i) that draws frame i, got "
+                        f"{type(draw_frame).__name__}.")
     n_frames = check_int(n_frames, "n_frames", minimum=1)
+    interval = check_float(interval, "interval", minimum=0.0, strict=True)
     fig, ax = plt.subplots(figsize=figsize)
 
     def update(i):

@@ -10,6 +10,7 @@ import torch
 from genlib.datasets import load_digits
 from genlib.energy import BernoulliRBM, BoltzmannMachine, GaussianBernoulliRBM
 from genlib.energy.ais import (
+    GaussianRBMPath,
     annealed_importance_sampling,
     base_rate_bias,
     estimate_log_likelihood,
@@ -141,3 +142,15 @@ def test_base_rate_bias_and_bad_input():
         annealed_importance_sampling(_GaussianScalePath(), torch.tensor([0.0, 0.7]), 3, make_generator(0))
     log_z, se = log_partition(rbm, base_bias=[0.5, -0.5], n_temperatures=50, random_state=0)
     assert abs(log_z - exact_log_partition(rbm)) < 0.05
+
+
+def test_ais_refuses_a_path_whose_log_f_leaves_the_float_range_and_keeps_the_generator():
+    # W of 1e155: the Gaussian path's states reach 1e155 and their squares (log f) overflow float64
+    W = torch.tensor([[0.5, -1.0], [1.0, 0.3]], dtype=torch.float64) * 1e155
+    path = GaussianRBMPath(W, torch.zeros(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64),
+                           torch.ones(2, dtype=torch.float64))
+    g = torch.Generator().manual_seed(0)
+    before = g.get_state()
+    with pytest.raises(ValueError, match="path: AIS gave log Z = nan"):
+        annealed_importance_sampling(path, temperature_schedule(10), 5, g)
+    assert torch.equal(g.get_state(), before)

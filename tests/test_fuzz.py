@@ -16,11 +16,16 @@ name fails :func:`test_every_public_callable_is_fuzzed` until it is covered: the
 registry are covered through their conformance cases (``tests/cases``), functions through
 ``_function_cases()`` below, and the few names that are not entry points are listed in ``NOT_ENTRY_POINTS``
 with the reason. Bad arrays are drawn by ``hypothesis`` (special values at random places), the
-structural junk is a fixed list.
+structural junk is a fixed list. The building blocks on tensors also get tensors with a NaN, one
+column too many and lists one tensor short, and every building block a sweep of huge and tiny
+finite values (x 1e30, 1e155, 1e300, 1e-300, 0): a finite answer, a clear refusal, or a limit its
+docstring states (``DOCUMENTED_LIMITS``), never NaN. The networks whose checks belong in files
+being changed elsewhere are strict expected failures (``NETWORKS_AWAITING_FIX``).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -112,7 +117,10 @@ class Problems(list):
         assert not self, f"{len(self)} problem(s):\n" + "\n".join(self)
 
 
-TALLY = {Outcome.refused: 0, Outcome.accepted: 0}
+#: Every judged call by verdict: the two good ones, and the failures (each also fails its test).
+TALLY = {Outcome.refused: 0, Outcome.accepted: 0, "crash": 0, "silent": 0, "unclear": 0, "non-finite": 0}
+#: The failures of the building blocks awaiting their checks (NETWORKS_AWAITING_FIX: expected failures).
+AWAITING_TALLY = dict.fromkeys(TALLY, 0)
 
 
 def verdict(call, names: tuple[str, ...], *, must_refuse: bool, allow_nonfinite: bool = False):
@@ -123,13 +131,20 @@ def verdict(call, names: tuple[str, ...], *, must_refuse: bool, allow_nonfinite:
             result = call()
     except ALLOWED as err:
         message = str(err)
-        assert any(n in message for n in names), f"unclear message (names none of {names}): {type(err).__name__}: {err}"
+        if not any(n in message for n in names):
+            TALLY["unclear"] += 1
+            pytest.fail(f"unclear message (names none of {names}): {type(err).__name__}: {err}")
         TALLY[Outcome.refused] += 1
         return Outcome.refused
     except Exception as err:  # noqa: BLE001 - the point: any other type is a crash
+        TALLY["crash"] += 1
         pytest.fail(f"crash: {type(err).__name__}: {err}")
-    assert not must_refuse, f"silently accepted bad input, returned {type(result).__name__}"
-    assert allow_nonfinite or _finite(result), f"non-finite answer for finite input: {result!r}"[:300]
+    if must_refuse:
+        TALLY["silent"] += 1
+        pytest.fail(f"silently accepted bad input, returned {type(result).__name__}")
+    if not (allow_nonfinite or _finite(result)):
+        TALLY["non-finite"] += 1
+        pytest.fail(f"non-finite answer for finite input: {result!r}"[:300])
     TALLY[Outcome.accepted] += 1
     return Outcome.accepted
 
@@ -401,6 +416,95 @@ def _function_cases():
         "genlib.metrics.evaluation.evaluate": dict(model=_fitted_gmm(F), X_test=F[:30], n_samples=0),
         **_energy_cases(),
         "genlib.neural.training.train": dict(model=_tiny_loss_model(), data=F, n_epochs=1),
+        **_building_block_cases(F),
+    }
+
+
+def _building_block_cases(F):
+    """The building blocks: the models' maths on arrays and tensors, and genlib's torch plumbing."""
+    import torch
+
+    from genlib.energy.ais import BernoulliRBMPath, temperature_schedule
+
+    g = torch.Generator().manual_seed(0)
+    t = lambda *rows: torch.tensor(rows, dtype=torch.float64)  # noqa: E731
+    W, b, c = t([0.5, -1.0, 0.2, 0.0], [1.0, 0.3, -0.4, 0.8], [0.0, 0.1, 0.2, -0.3]), t(0.1, -0.2, 0.3, 0.0), \
+        t(0.2, -0.1, 0.0)                                    # an RBM: 4 visible, 3 hidden units
+    V = t([1.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 1.0])        # (2, 4) binary
+    W1, W2 = W, t([0.3, -0.5, 0.1], [-0.2, 0.4, 0.6])        # a DBM 4-3-2
+    bs = [b, c, t(0.1, -0.1)]
+    mus = [t([0.2, 0.7, 0.5], [0.9, 0.1, 0.4]), t([0.3, 0.6], [0.5, 0.5])]
+    Wbm = t([0.0, 1.0, -0.5], [1.0, 0.0, 0.25], [-0.5, 0.25, 0.0])  # a Boltzmann machine: symmetric, zero diagonal
+    rng = np.random.default_rng(0)
+    return {
+        # genlib._torch, re-exported by genlib.energy.gibbs and genlib.neural.training
+        "genlib._torch.as_tensor": dict(X=F),
+        "genlib._torch.bernoulli": dict(p=torch.full((3, 4), 0.5), generator=g),
+        "genlib._torch.generator_for": dict(gen=g, device="cpu"),
+        "genlib._torch.make_generator": dict(random_state=0, device="cpu"),
+        "genlib._torch.on_model_device": dict(T=torch.zeros(2, 3), X=torch.zeros(2, 3), device=torch.device("cpu")),
+        "genlib._torch.rand": {"*shape": (2, 3), "generator": g, "device": "cpu"},
+        "genlib._torch.randn": {"*shape": (2, 3), "generator": g, "device": "cpu"},
+        "genlib._torch.reset_parameters": dict(module=torch.nn.Linear(3, 2), generator=g),
+        "genlib._torch.resolve_device": dict(device="auto", data=torch.zeros(2)),
+        # the Gaussian toolbox
+        "genlib.classic.gmm.check_covariances": dict(covariances=np.ones(3), name="covariances", n_components=3,
+                                                     n_features=2, covariance_type="spherical"),
+        "genlib.classic.gmm.component_log_prob": dict(X=F[:, :2], means=F[:3, :2], precisions_chol=np.ones(3),
+                                                      covariance_type="spherical"),
+        "genlib.classic.gmm.kmeans_plusplus": dict(X=F, n_clusters=3, rng=rng),
+        "genlib.classic.gmm.sample_components": dict(means=F[:3, :2], covariances=np.ones(3),
+                                                     covariance_type="spherical", z=np.array([0, 1, 2, 0]), rng=rng),
+        # AIS, the energies, Gibbs sweeps and mean field
+        "genlib.energy.ais.BernoulliRBMPath": dict(W=W, b=b, c=c),
+        "genlib.energy.ais.GaussianRBMPath": dict(W=W, b=b, c=c, sigma=t(1.0, 0.5, 2.0, 1.0)),
+        "genlib.energy.ais.annealed_importance_sampling": dict(path=BernoulliRBMPath(W, b, c),
+                                                               betas=temperature_schedule(10), n_chains=5,
+                                                               generator=g),
+        "genlib.energy.ais.bernoulli_rbm_log_partition": dict(W=W, b=b, c=c),
+        "genlib.energy.ais.gaussian_rbm_log_partition": dict(W=W, b=b, c=c, sigma=t(1.0, 0.5, 2.0, 1.0)),
+        "genlib.energy.boltzmann.bm_energy": dict(S=V[:, :3], W=Wbm, b=b[:3]),
+        "genlib.energy.dbm.DBMPath": dict(Ws=[W1, W2], bs=bs),
+        "genlib.energy.dbm.dbm_energy": dict(states=[V, *mus], Ws=[W1, W2], bs=bs),
+        "genlib.energy.dbm.mean_field": dict(V=V, Ws=[W1, W2], bs=bs, n_iter=3),
+        "genlib.energy.dbm.mean_field_bound": dict(V=V, mus=mus, Ws=[W1, W2], bs=bs, log_z=1.0),
+        "genlib.energy.dbm.pretrain_rbm": dict(V=V.repeat(5, 1), n_hidden=3, n_epochs=1, batch_size=5, generator=g),
+        "genlib.energy.gibbs.cpu_threads_for": dict(macs=100, device=torch.device("cpu")),
+        "genlib.energy.gibbs.learning_rate_factor": dict(schedule="linear", epoch=1, n_epochs=10),
+        "genlib.energy.gibbs.sequential_gibbs_sweep": dict(S=V[:, :3].clone(), W=Wbm, b=b[:3], generator=g),
+        "genlib.energy.gibbs.train_epochs": dict(model=_tiny_rbm(), V=V.float(), update=lambda batch, lr, gen: 0.0),
+        # the metrics' classifier
+        "genlib.metrics.classifier.DigitClassifier": dict(hidden=(8,), max_iter=5, alpha=1e-3, random_state=0),
+        # the networks of the GAN chapters (built with junk sizes here; called with junk in test_networks_...)
+        **{name: kwargs for name, (kwargs, _) in _network_cases().items()},
+        # plotting with callables
+        "genlib.plotting.density_contour": dict(log_prob=lambda P: -0.5 * (P**2).sum(axis=1), X=F[:, :2]),
+        "genlib.plotting.animate": dict(draw_frame=lambda ax, i: ax.plot([0, i]), n_frames=2),
+    }
+
+
+def _tiny_rbm():
+    from genlib.energy import BernoulliRBM
+
+    return BernoulliRBM(4, 3, n_epochs=1, batch_size=2, random_state=0, device="cpu")
+
+
+def _network_cases():
+    """Each network: its constructor's valid arguments, and valid inputs of ``forward`` by name."""
+    import torch
+
+    z, x, y, img = torch.randn(5, 2), torch.rand(5, 3), torch.tensor([0, 1, 2, 3, 0]), torch.rand(5, 1, 8, 8)
+    return {
+        "genlib.neural.gan.MLPGenerator": (dict(latent_dim=2, n_features=3, hidden=(8,), output="linear"),
+                                           dict(z=z)),
+        "genlib.neural.gan.MLPDiscriminator": (dict(n_features=3, hidden=(8,)), dict(x=x)),
+        "genlib.neural.cgan.ConditionalGenerator": (dict(latent_dim=2, n_features=3, n_classes=4, hidden=(8,),
+                                                         conditioning="onehot", embed_dim=2), dict(z=z, y=y)),
+        "genlib.neural.cgan.ConditionalDiscriminator": (dict(n_features=3, n_classes=4, hidden=(8,),
+                                                             conditioning="embedding", embed_dim=2), dict(x=x, y=y)),
+        "genlib.neural.cgan.ProjectionDiscriminator": (dict(n_features=3, n_classes=4, hidden=(8,)), dict(x=x, y=y)),
+        "genlib.neural.dcgan.DCGenerator": (dict(latent_dim=4, image_size=8, n_filters=4), dict(z=torch.randn(5, 4))),
+        "genlib.neural.dcgan.DCDiscriminator": (dict(image_size=8, n_filters=4), dict(x=img)),
     }
 
 
@@ -480,6 +584,28 @@ JUNK_ARGUMENTS = [("None", None), ("a junk string", "junk-value"), ("NaN", float
                   ("an empty array", np.empty((0, 2))), ("a 3-D array", np.zeros((2, 2, 2, 2)))]
 
 
+def _tensor_junk(value) -> list[tuple[str, object]]:
+    """Junk built from a valid tensor argument (or list of tensors): NaN in it, one column too many, one tensor short."""
+    import torch
+
+    if isinstance(value, torch.Tensor) and value.is_floating_point() and value.ndim >= 1 and value.numel():
+        nan = value.clone()
+        nan.view(-1)[0] = float("nan")
+        return [("a tensor with a NaN", nan), ("a tensor one column too wide", torch.cat([value, value[..., :1]], -1))]
+    if isinstance(value, list) and value and all(isinstance(v, torch.Tensor) for v in value):
+        nan = [v.clone() for v in value]
+        nan[0].view(-1)[0] = float("nan")
+        return [("a list with a NaN tensor", nan), ("a list one tensor short", value[:-1])]
+    return []
+
+
+def _call(fn, kwargs):
+    """``fn(**kwargs)``, a key ``"*name"`` passed as the positional ``*name`` (``rand(*shape, ...)``)."""
+    star = [k for k in kwargs if k.startswith("*")]
+    args = tuple(kwargs[star[0]]) if star else ()
+    return fn(*args, **{k: v for k, v in kwargs.items() if not k.startswith("*")})
+
+
 def _function(name):
     module_name, _, attr = name.rpartition(".")
     return getattr(importlib.import_module(module_name), attr)
@@ -489,54 +615,218 @@ def _function(name):
 VALID_JUNK = {
     ("genlib.datasets.images.binarize", "X"): {"a 3-D array"},  # grey images of any layout, (n, 1, h, w) included
     ("genlib.plotting.table", "rows"): {"an empty array"},  # a table with no rows
+    # any shape is valid: probabilities of any shape, a tensor anywhere, data of any width
+    ("genlib._torch.bernoulli", "p"): {"a tensor one column too wide"},
+    ("genlib._torch.on_model_device", "T"): {"a tensor one column too wide", "a tensor with a NaN"},  # T is checked
+    ("genlib._torch.on_model_device", "X"): {label for label, _ in JUNK_ARGUMENTS} | {  # only "is X a tensor?" counts
+        "a tensor one column too wide", "a tensor with a NaN"},
+    ("genlib._torch.resolve_device", "data"): {label for label, _ in JUNK_ARGUMENTS} | {  # only a tensor's device counts
+        "a tensor one column too wide", "a tensor with a NaN"},
+    ("genlib._torch.generator_for", "gen"): {"None"},  # None: a new generator seeded from seed_source
+    ("genlib._torch.resolve_device", "device"): {"None"},  # None means "auto", as documented
+    ("genlib.energy.dbm.pretrain_rbm", "V"): {"a tensor one column too wide"},  # an RBM for data of any width
+    ("genlib.classic.gmm.check_covariances", "name"): {"a junk string"},  # any str names the argument in messages
 }
 
 
-@pytest.mark.parametrize("name", sorted(_function_cases()))
+def _arguments_and_junk(name, valid):
+    """(argument, label, junk) for every argument of ``valid`` and every junk value not valid there."""
+    fn = _function(name)
+    params = inspect.signature(fn).parameters
+    for arg, value in valid.items():
+        for label, junk in JUNK_ARGUMENTS + (_tensor_junk(value) if name in _building_blocks() else []):
+            if arg.startswith("*"):
+                junk = (junk,)  # one junk element of the positional arguments
+            elif junk is None and (params[arg].default is None or arg == "device"):
+                continue  # None is this argument's documented default (a device None is "auto": resolve_device)
+            if label in VALID_JUNK.get((name, arg), ()):
+                continue
+            yield arg.lstrip("*"), label, {**valid, arg: junk}
+
+
+#: Networks whose checks belong in files another session is changing (genlib/neural/gan.py, cgan.py, dcgan.py):
+#: their tests are strict expected failures until the checks are in (then they pass, and the entry goes).
+_NETWORK_FIX = ("awaits its checks in genlib/neural/{}.py (check_int/check_hidden in __init__, genlib._torch's "
+                "check_tensor/check_labels in forward; patch in issue 27's note)")
+NETWORKS_AWAITING_FIX: dict[str, str] = {
+    f"genlib.neural.{module}.{cls}": _NETWORK_FIX.format(module)
+    for module, classes in {"gan": ("MLPGenerator", "MLPDiscriminator"),
+                            "cgan": ("ConditionalGenerator", "ConditionalDiscriminator", "ProjectionDiscriminator"),
+                            "dcgan": ("DCGenerator", "DCDiscriminator")}.items() for cls in classes}
+
+
+def _params(names):
+    """``names`` as parameters, those awaiting their checks marked as strict expected failures."""
+    return [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NETWORKS_AWAITING_FIX[name]))
+            if name in NETWORKS_AWAITING_FIX else name for name in sorted(names)]
+
+
+class _Awaiting:
+    """Moves the failures counted while ``name`` (awaiting its checks) runs from TALLY to AWAITING_TALLY."""
+
+    def __init__(self, name):
+        self.name, self.before = name, dict(TALLY)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.name in NETWORKS_AWAITING_FIX:
+            for key in ("crash", "silent", "unclear", "non-finite"):
+                AWAITING_TALLY[key] += TALLY[key] - self.before[key]
+                TALLY[key] = self.before[key]
+        return False
+
+
+@pytest.mark.parametrize("name", _params(_function_cases()))
 def test_functions_refuse_junk_arguments(name):
     fn = _function(name)
     valid = _function_cases()[name]
     problems = Problems()
-    problems.check("valid call", lambda: fn(**valid), tuple(valid), must_refuse=False)  # the valid call answers
-    for arg in valid:
-        for label, junk in JUNK_ARGUMENTS:
-            if junk is None and inspect.signature(fn).parameters[arg].default is None:
-                continue  # None is this argument's documented default
-            if label in VALID_JUNK.get((name, arg), ()):
-                continue
-            problems.check(f"{arg}={label}", lambda: fn(**{**valid, arg: junk}), (arg,), must_refuse=True)
+    names = tuple(a.lstrip("*") for a in valid)
+    with _Awaiting(name):
+        problems.check("valid call", lambda: _call(fn, valid), names, must_refuse=False)  # the valid call answers
+        before = _snapshot(valid)  # after the valid call: a Gibbs sweep updates its states in place
+        for arg, label, kwargs in _arguments_and_junk(name, valid):
+            problems.check(f"{arg}={label}", lambda: _call(fn, kwargs), (arg,), must_refuse=True)
+            if not _same(_snapshot(valid), before):
+                problems.append(f"{arg}={label}: the refused call changed another argument")
+                before = _snapshot(valid)
     problems.assert_none()
 
 
+def _snapshot(kwargs):
+    """Copies of the array and tensor arguments (lists of tensors too), to see that a refused call changed none."""
+    import torch
+
+    def copy(v):
+        if isinstance(v, torch.Tensor):
+            return v.detach().clone()
+        if isinstance(v, np.ndarray):
+            return v.copy()
+        if isinstance(v, list) and all(isinstance(t, torch.Tensor) for t in v):
+            return [copy(t) for t in v]
+        return None
+
+    return {k: copy(v) for k, v in kwargs.items()}
+
+
+def _same(a, b) -> bool:
+    import torch
+
+    def eq(x, y):
+        if isinstance(x, list):
+            return len(x) == len(y) and all(eq(u, v) for u, v in zip(x, y))
+        if isinstance(x, torch.Tensor):
+            return torch.equal(x, y) or bool(torch.isnan(x).all() and torch.isnan(y).all())
+        return x is None and y is None or np.array_equal(x, y, equal_nan=True)
+
+    return a.keys() == b.keys() and all(eq(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("name", _params(_network_cases()))
+def test_networks_refuse_junk_inputs(name):
+    """A network's forward refuses what is not a batch of its input shape (tensors of the wrong shape or type)."""
+    with _Awaiting(name):
+        _network_inputs_fuzz(name)
+
+
+def _network_inputs_fuzz(name):
+    import torch
+
+    kwargs, inputs = _network_cases()[name]
+    net = _function(name)(**kwargs)
+    problems = Problems()
+    problems.check("valid input", lambda: net(**inputs), tuple(inputs), must_refuse=False)
+    for arg, value in inputs.items():
+        junk = [("None", None), ("a NumPy array", value.numpy()), ("an empty batch", value[:0])]
+        if value.ndim > 1:
+            junk.append(("a 1-D tensor", value.reshape(-1)))
+        if value.is_floating_point():
+            junk += [("one column too wide", torch.cat([value, value[..., :1]], -1)),
+                     ("integer values", value.long()), ("a batch of another length", value[:-1])]
+        else:  # class labels
+            junk += [("float labels", value.float()), ("a label out of range", value + 100),
+                     ("a negative label", value - 100), ("a batch of another length", value[:-1])]
+        for label, bad in junk:
+            if label == "a batch of another length" and len(inputs) == 1:
+                continue  # one input: any batch length is valid
+            problems.check(f"{arg}={label}", lambda: net(**{**inputs, arg: bad}), (arg,), must_refuse=True)
+    problems.assert_none()
+
+
+#: Building blocks fuzzed in the sweep below (the entries of _building_block_cases).
+@functools.lru_cache(maxsize=1)
+def _building_blocks() -> tuple[str, ...]:
+    return tuple(sorted(set(_building_block_cases(np.random.default_rng(0).normal(size=(100, 4))))
+                        - set(_network_cases())))
+
+
+#: Documented limits: (function, argument, scale) -> where the docstring states the non-finite (never NaN) answer.
+DOCUMENTED_LIMITS: dict[tuple[str, str, float], str] = {
+    **{("genlib.classic.gmm.component_log_prob", arg, scale): "-inf where the squared Mahalanobis distance exceeds "
+       "the float64 range (its Returns section)" for arg in ("X", "means", "precisions_chol") for scale in (1e155, 1e300)},
+}
+
+SCALES = (1e30, 1e155, 1e300, 1e-300, 0.0)
+
+
+def _scaled(value, scale):
+    """``value`` times ``scale`` for float arrays, tensors, lists of tensors and positive floats; else None."""
+    import torch
+
+    if isinstance(value, torch.Tensor) and value.is_floating_point():
+        out = value * scale
+        return out if bool(torch.isfinite(out).all()) else None  # float32 overflows: not finite input
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return value * scale
+    if isinstance(value, list) and value and all(isinstance(v, torch.Tensor) for v in value):
+        out = [_scaled(v, scale) for v in value]
+        return None if any(o is None for o in out) else out
+    if isinstance(value, float) and not isinstance(value, bool) and value > 0:
+        return value * scale
+    return None
+
+
+@pytest.mark.parametrize("name", _building_blocks())
+def test_building_blocks_give_no_nan_for_finite_input(name):
+    """Huge finite values (1e30, 1e155, 1e300) and tiny or zero scales: a finite answer, a clear refusal, or a
+    documented limit (never NaN)."""
+    fn = _function(name)
+    valid = _function_cases()[name]
+    problems = Problems()
+    for arg, value in valid.items():
+        for scale in SCALES:
+            bad = _scaled(value, scale)
+            if bad is None:
+                continue
+            limit = (name, arg, scale) in DOCUMENTED_LIMITS
+            outcome = problems.check(f"{arg} * {scale:g}", lambda: _call(fn, {**valid, arg: bad}), (arg,),
+                                     must_refuse=False, allow_nonfinite=limit)
+            if limit and outcome == Outcome.accepted:
+                result = _call(fn, {**valid, arg: bad})
+                if not _no_nan(result):
+                    problems.append(f"{arg} * {scale:g}: NaN where the documented limit is +-inf")
+    problems.assert_none()
+
+
+def _no_nan(result) -> bool:
+    if hasattr(result, "detach"):
+        result = result.detach().cpu().numpy()
+    if isinstance(result, (tuple, list)):
+        return all(_no_nan(v) for v in result)
+    try:
+        return not np.isnan(np.asarray(result, dtype=np.float64)).any()
+    except (TypeError, ValueError):
+        return True
+
+
 # --------------------------------------------------------------------------- coverage of the exports
-#: Building blocks on arrays and tensors that the models (and the chapters' derivations) call with
-#: arrays they built themselves: they check shapes where it is cheap, and the model entry points
-#: above validate what users pass. Each is checked against its reference in its own test file.
+#: Modules whose building blocks are not in _function_cases() yet, with the test file that checks them against
+#: their references: every other building block (the Gaussian toolbox, AIS, the energies, Gibbs sweeps and mean
+#: field, genlib's torch plumbing, the networks, the plotting helpers) is fuzzed above.
 KERNELS = {
-    "genlib.classic.gmm": "the Gaussian toolbox: tests/test_gmm.py, tests/test_gda.py",
-    "genlib.classic.lda": "the Gibbs sweeps and counts: tests/test_lda.py",
-    "genlib.classic.hmm_inference": "validated and fuzzed in tests/test_hmm_inference.py",
-    "genlib.energy.ais": "AIS paths and partition functions: tests/test_ais.py",
-    "genlib.energy.boltzmann": "the energy: tests/test_boltzmann.py",
-    "genlib.energy.dbm": "mean field, energy, pre-training: tests/test_dbm.py",
-    "genlib.energy.gibbs": "enumeration and Gibbs kernels: tests/test_boltzmann.py, tests/test_rbm.py",
-    "genlib._torch": "genlib's torch plumbing, re-exported for the chapters: tests/test_training.py",
-    "genlib.neural.gan": "the losses and networks: tests/test_gan.py",
-    "genlib.neural.cgan": "the networks: tests/test_gan.py",
-    "genlib.neural.dcgan": "the networks: tests/test_gan.py",
-    "genlib.neural.vae": "the densities: tests/test_vae.py",
-    "genlib.neural.vaegan": "the losses: tests/test_vaegan.py",
-    "genlib.neural.base": "the base class of the autoencoder and the VAE, fuzzed through them",
-    "genlib.neural.training": "the training loops: tests/test_training.py",
-    "genlib.exercises": "each takes a student's function: tests/test_exercises.py feeds it wrong ones",
-    "genlib.metrics.evaluation": "evaluate and its result records: tests/test_evaluation.py",
-    "genlib.metrics.classifier": "DigitClassifier: tests/test_metrics.py",
-    "genlib.metrics.manifold": "PrecisionRecall is a result record",
-    "genlib.metrics.modes": "ModeCoverage is a result record",
-    "genlib.metrics.results": "PublishedResult is a record; available_benchmark_results takes no argument",
-    "genlib.plotting": "Table is a result record; density_contour and animate take callables: tests/test_plotting.py",
-    "genlib.claims": "claim and glue: tests/test_claims.py",
-    "genlib.base": "available_models takes no argument",
+    "genlib.classic.lda": "the Gibbs sweeps and counts: tests/test_lda.py (their fuzzing is another session's)",
 }
 
 NOT_ENTRY_POINTS = {
@@ -582,13 +872,19 @@ def test_every_public_callable_is_fuzzed():
     fuzzed = (models | set(_function_cases())) & set(exported)
     kernels = {name for name in exported if name.rsplit(".", 1)[0] in KERNELS} - fuzzed - set(NOT_ENTRY_POINTS)
     missing = sorted(set(exported) - fuzzed - kernels - set(NOT_ENTRY_POINTS))
-    print(f"\nfuzz coverage: {len(exported)} public callables; {len(fuzzed)} fuzzed here, {len(kernels)} building "
-          f"blocks tested in their own files, {len(set(NOT_ENTRY_POINTS) & set(exported))} not entry points (types, "
-          f"records, no-argument functions, the exercises' checkers, claim and glue)")
+    awaiting = set(NETWORKS_AWAITING_FIX) & fuzzed
+    print(f"\nfuzz coverage: {len(exported)} public callables; {len(fuzzed)} fuzzed here ({len(awaiting)} networks "
+          f"of them awaiting their checks: strict expected failures), {len(kernels)} building blocks tested in their "
+          f"own files only ({', '.join(sorted(KERNELS))}), {len(set(NOT_ENTRY_POINTS) & set(exported))} not entry "
+          f"points (types, records, no-argument functions, the exercises' checkers, claim and glue)")
     assert not missing, f"public callables no fuzz test covers ({len(missing)}): {missing}"
 
 
 def test_zz_summary():
     """Last in the file (one worker runs the whole file): how many calls the suite judged in this run."""
-    print(f"\nfuzz calls judged: {sum(TALLY.values())} ({TALLY[Outcome.refused]} clear refusals, "
-          f"{TALLY[Outcome.accepted]} finite answers)")
+    print(f"\nfuzz calls judged: {sum(TALLY.values()) + sum(AWAITING_TALLY.values())} ({TALLY[Outcome.refused]} clear refusals, "
+          f"{TALLY[Outcome.accepted]} finite answers; {TALLY['crash']} crashes, {TALLY['silent']} silent "
+          f"acceptances, {TALLY['unclear']} unclear messages, {TALLY['non-finite']} non-finite answers)"
+          + (f"; awaiting their checks (expected failures): {AWAITING_TALLY['crash']} crashes, "
+             f"{AWAITING_TALLY['silent']} silent, {AWAITING_TALLY['unclear']} unclear" if any(AWAITING_TALLY.values())
+             else ""))

@@ -194,6 +194,50 @@ def test_helpers():
         as_tensor(torch.tensor([[0.0, float("nan")]]), "Y")
 
 
+def test_tensor_checks_of_the_building_blocks():
+    from genlib._torch import bernoulli, check_generator, check_labels, check_tensor, check_tensor_list
+
+    W = torch.zeros(3, 4)
+    assert check_tensor(W, "W", shape=(None, 4)) is W  # returned unchanged, no copy
+    with pytest.raises(ValueError, match=r"W must have shape \(n, 5\) \(one column per unit\), got \(3, 4\)"):
+        check_tensor(W, "W", shape=(None, 5), hint="one column per unit")
+    with pytest.raises(TypeError, match="W must be a floating torch.Tensor, got ndarray"):
+        check_tensor(np.zeros((3, 4)), "W")
+    with pytest.raises(TypeError, match="W must be a floating torch.Tensor, got Tensor of dtype torch.int64"):
+        check_tensor(torch.zeros(3, dtype=torch.long), "W")
+    with pytest.raises(ValueError, match="W contains 1 NaN and 1 infinite"):
+        check_tensor(torch.tensor([float("nan"), float("inf"), 0.0]), "W")
+    assert check_tensor(torch.tensor([float("nan")]), "W", finite=False).isnan().all()
+    with pytest.raises(ValueError, match=r"S must hold values in \[0, 1\], got values in \[0, 2\]"):
+        check_tensor(torch.tensor([0.0, 2.0]), "S", value_range=(0.0, 1.0))
+    with pytest.raises(ValueError, match="W is empty"):
+        check_tensor(torch.zeros(0, 4), "W")
+    assert check_tensor_list((W, W), "Ws", length=2) == [W, W]
+    with pytest.raises(ValueError, match="bs must hold 3 bias vectors, got 2"):
+        check_tensor_list([W, W], "bs", length=3, what="bias vectors")
+    with pytest.raises(TypeError, match="Ws must be a list of tensors .* got list holding ndarray"):
+        check_tensor_list([np.zeros(2)], "Ws")
+    y = torch.tensor([0, 2, 1])
+    assert check_labels(y, "y", 3, 3) is y
+    with pytest.raises(ValueError, match=r"y must hold labels 0..1, got values in \[0, 2\]"):
+        check_labels(y, "y", 2)
+    with pytest.raises(ValueError, match=r"one label per row of z \(4\)"):
+        check_labels(y, "y", 3, 4, rows="z")
+    with pytest.raises(TypeError, match="y must be a torch.Tensor of integer class labels"):
+        check_labels(y.float(), "y", 3)
+    with pytest.raises(TypeError, match="generator must be a torch.Generator, got int"):
+        check_generator(0)
+    # bernoulli refuses what is not a probability; rand refuses a missing generator
+    with pytest.raises(ValueError, match=r"p must hold values in \[0, 1\]"):
+        bernoulli(torch.tensor([0.5, 1.5]))
+    with pytest.raises(TypeError, match="generator must be a torch.Generator, got NoneType"):
+        rand(2, generator=None)
+    with pytest.raises(TypeError, match="shape must be an int"):
+        randn(2.5, generator=make_generator(0))
+    draws = bernoulli(torch.full((20000,), 0.3), make_generator(0))
+    assert set(draws.unique().tolist()) <= {0.0, 1.0} and abs(float(draws.mean()) - 0.3) < 0.02  # 0.02: ~6 std
+
+
 def test_reset_parameters_is_reproducible_and_matches_torch_init_bounds():
     net = torch.nn.Sequential(torch.nn.Linear(50, 20), torch.nn.Conv2d(3, 4, 3), torch.nn.ConvTranspose2d(4, 2, 4))
     a = reset_parameters(net, make_generator(0))

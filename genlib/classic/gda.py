@@ -34,7 +34,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from ..base import likelihood_summary
 from ._checks import atomic_fit, check_X
 from .._validation import check_float, check_int, check_is_fitted, check_option, check_random_state
-from .gmm import (check_not_too_far, check_squares_finite, component_log_prob, _estimate_parameters,
+from .gmm import (check_not_too_far, check_squares_finite, _component_log_prob, _estimate_parameters,
                   precision_cholesky, sample_components)
 
 __all__ = ["ClassConditionalGaussian"]
@@ -226,7 +226,7 @@ class ClassConditionalGaussian(ClassifierMixin, BaseEstimator):
     def _log_joint(self, X):
         # recomputed, so that edits of covariances_ take effect
         U = precision_cholesky(self.covariances_, "full", reg_covar=self.reg_covar, remedy=_REMEDY)
-        log_dens = component_log_prob(X, self.means_, U, "full")  # (n, K)
+        log_dens = _component_log_prob(X, self.means_, U, "full")  # (n, K)
         with np.errstate(divide="ignore"):  # a prior of 0 gives log 0 = -inf, which is right
             return np.log(self.priors_) + log_dens
 

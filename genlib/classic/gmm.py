@@ -191,6 +191,8 @@ def component_log_prob(X, means, precisions_chol, covariance_type):
     Returns
     -------
     ndarray of shape (N, K)
+        Finite, except ``-inf`` (a correct limit, not an error) where the squared Mahalanobis
+        distance of x_n from mu_k exceeds the float64 range (~1e308): the density rounds to 0.
 
     Examples
     --------
@@ -199,6 +201,25 @@ def component_log_prob(X, means, precisions_chol, covariance_type):
     >>> round(float(component_log_prob(X, means, U, "spherical")[0, 0]), 4)  # -log(2 pi)
     -1.8379
     """
+    covariance_type = check_option(covariance_type, "covariance_type", COVARIANCE_TYPES)
+    X = _toolbox_array(X, "X", 2)
+    means = _toolbox_array(means, "means", 2)
+    check_n_features(means, X.shape[1], "means")
+    K, D = means.shape
+    U = _toolbox_array(precisions_chol, "precisions_chol", _COVARIANCE_NDIM[covariance_type])
+    shape = {"full": (K, D, D), "tied": (D, D), "diag": (K, D), "spherical": (K,)}[covariance_type]
+    if U.shape != shape:
+        raise ValueError(f"precisions_chol must have shape {shape} for {K} components of {D} features and "
+                         f"covariance_type={covariance_type!r}, got {U.shape}; make it with precision_cholesky().")
+    diag = np.diagonal(U, axis1=-2, axis2=-1) if covariance_type in ("full", "tied") else U
+    if not np.all(diag > 0):
+        raise ValueError(f"precisions_chol must have a positive diagonal (inverse standard deviations), got minimum "
+                         f"{diag.min():.3g}; make it with precision_cholesky().")
+    return _component_log_prob(X, means, U, covariance_type)
+
+
+def _component_log_prob(X, means, precisions_chol, covariance_type):
+    """:func:`component_log_prob`, unchecked: the EM loops call it on arrays they made."""
     N, D = X.shape
     K = means.shape[0]
     log_det_half = _log_det_half(precisions_chol, covariance_type, D)  # (K,)
@@ -215,13 +236,14 @@ def component_log_prob(X, means, precisions_chol, covariance_type):
                 y = (X[rows] @ U_cols - shift).reshape(-1, K, D)  # (rows, K, D)
                 maha[rows] = np.einsum("nkd,nkd->nk", y, y)  # ||y_nk||^2 = (x-mu)^T Sigma^-1 (x-mu)
     elif covariance_type == "diag":
-        prec = precisions_chol**2  # (K, D): 1 / sigma_kd^2
+        with np.errstate(over="ignore"):  # a precision beyond 1e154: inf here, recomputed below
+            prec = precisions_chol**2  # (K, D): 1 / sigma_kd^2
         # sum_d (x_d - mu_kd)^2 / sigma_kd^2, expanded into three matrix products
         with np.errstate(over="ignore", invalid="ignore"):  # |x| > 1e154: recomputed below
             maha = (X**2) @ prec.T - 2.0 * X @ (means * prec).T + np.sum(means**2 * prec, axis=1)
     else:  # spherical
-        prec = precisions_chol**2  # (K,): 1 / sigma_k^2
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):  # overflows: recomputed below
+            prec = precisions_chol**2  # (K,): 1 / sigma_k^2
             sq = np.einsum("nd,nd->n", X, X)[:, None] - 2.0 * X @ means.T + np.einsum("kd,kd->k", means, means)
             maha = sq * prec
     # The expanded forms can round to tiny negatives: a squared distance is >= 0.
@@ -407,7 +429,11 @@ def check_covariances(covariances, name, n_components, n_features, covariance_ty
     >>> check_covariances([1.0, 2.0], "covariances_init", 2, 3, "spherical").tolist()
     [1.0, 2.0]
     """
-    K, D = n_components, n_features
+    if not isinstance(name, str):
+        raise TypeError(f"name must be the argument's name (a str) for the messages, got {type(name).__name__}.")
+    K = check_int(n_components, "n_components", minimum=1)
+    D = check_int(n_features, "n_features", minimum=1)
+    covariance_type = check_option(covariance_type, "covariance_type", COVARIANCE_TYPES)
     shape = {"full": (K, D, D), "tied": (D, D), "diag": (K, D), "spherical": (K,)}[covariance_type]
     c = check_array(covariances, name, ndim=max(np.ndim(covariances), 1))
     if c.shape != shape:
@@ -433,6 +459,11 @@ def sample_components(means, covariances, covariance_type, z, rng):
     ...                   np.random.default_rng(0)).shape
     (3, 2)
     """
+    covariance_type = check_option(covariance_type, "covariance_type", COVARIANCE_TYPES)
+    means = _toolbox_array(means, "means", 2)
+    covariances = check_covariances(covariances, "covariances", means.shape[0], means.shape[1], covariance_type)
+    z = _check_components(z, means.shape[0])
+    _check_rng(rng)
     eps = rng.standard_normal((len(z), means.shape[1]))  # eps_i ~ N(0, I)
     if covariance_type == "full":
         X = np.einsum("nij,nj->ni", np.linalg.cholesky(covariances)[z], eps)
@@ -443,6 +474,23 @@ def sample_components(means, covariances, covariance_type, z, rng):
     else:
         X = eps * np.sqrt(covariances[z])[:, None]
     return X + means[z]
+
+
+def _check_rng(rng):
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}; pass "
+                        f"np.random.default_rng(seed).")
+    return rng
+
+
+def _check_components(z, n_components):
+    """Component indices: a 1-D array of whole numbers in [0, n_components)."""
+    arr = check_array(z, "z", ndim=1, min_samples=0, dtype=np.float64) if np.size(z) else np.asarray(z)
+    if arr.ndim != 1 or arr.dtype.kind not in "iuf" or (arr.size and (
+            not np.all(arr == np.round(arr)) or arr.min() < 0 or arr.max() >= n_components)):
+        raise ValueError(f"z must be a 1-D array of component indices in 0..{n_components - 1}, got "
+                         f"{np.asarray(z)!r:.80}.")
+    return arr.astype(np.int64)
 
 
 def n_parameters(n_components, n_features, covariance_type):
@@ -497,6 +545,9 @@ def kmeans_plusplus(X, n_clusters, rng):
     >>> sorted(C[:, 0].tolist())
     [0.0, 10.0]
     """
+    X = check_squares_finite(_toolbox_array(X, "X", 2))  # squared distances must not overflow
+    n_clusters = check_int(n_clusters, "n_clusters", minimum=1, maximum=X.shape[0])
+    _check_rng(rng)
     N = X.shape[0]
     centers = np.empty((n_clusters, X.shape[1]))
     centers[0] = X[rng.integers(N)]
@@ -794,7 +845,7 @@ class GaussianMixture(BaseEstimator):
     # -- EM ----------------------------------------------------------------------------
     def _weighted_log_prob(self, X):
         """``log pi_k + log N(x_n | mu_k, Sigma_k)``, shape (N, K)."""
-        return component_log_prob(X, self.means_, self.precisions_cholesky_, self.covariance_type) + np.log(
+        return _component_log_prob(X, self.means_, self.precisions_cholesky_, self.covariance_type) + np.log(
             self.weights_
         )
 

@@ -45,7 +45,7 @@ from .._validation import (
     check_stochastic,
 )
 from ._checks import atomic_fit, check_verbose
-from .gmm import (COVARIANCE_TYPES, check_covariances, check_squares_finite, component_log_prob, _estimate_parameters, kmeans_plusplus,
+from .gmm import (COVARIANCE_TYPES, check_covariances, check_squares_finite, _component_log_prob, _estimate_parameters, kmeans_plusplus,
                   n_parameters, precision_cholesky, sample_components)
 from .hmm_inference import forward_backward, log_likelihood, sample_states, viterbi
 
@@ -641,7 +641,7 @@ class GaussianHMM(_BaseHMM):
 
     def _log_emission(self, X):
         # log N(x_t | mu_k, Sigma_k), eq. (hmm-emission), Gaussian case: (n_samples, K)
-        return component_log_prob(X, self.means_, self._precisions_chol, self.covariance_type)
+        return _component_log_prob(X, self.means_, self._precisions_chol, self.covariance_type)
 
     def _m_step_emissions(self, X, gamma):
         # The mixture's M-step, eq. (gmm-mstep), with gamma_t(k) as responsibilities

@@ -32,7 +32,8 @@ from typing import Any, Protocol
 
 import torch
 
-from .._validation import check_bool, check_float, check_int, check_option
+from .._torch import check_generator, check_tensor
+from .._validation import check_array, check_bool, check_float, check_int, check_option
 from .gibbs import all_binary_states, as_tensor, make_generator
 
 __all__ = [
@@ -111,9 +112,16 @@ def annealed_importance_sampling(path: AnnealingPath, betas: torch.Tensor, n_cha
     log_w : tensor (n_chains,)
         The log importance weights, for diagnostics (their spread says how reliable the run was).
     """
-    betas = [float(b) for b in betas]
+    for attr in ("log_z0", "init", "log_f", "step"):
+        if not hasattr(path, attr):
+            raise TypeError(f"path must be an annealing path (log_z0, init, log_f, step; e.g. BernoulliRBMPath), got "
+                            f"{type(path).__name__} without {attr}.")
+    betas = check_array(betas, "betas", ndim=1, min_samples=2).tolist()
+    n_chains = check_int(n_chains, "n_chains", minimum=1)
+    check_generator(generator, "generator")
     if betas[0] != 0.0 or betas[-1] != 1.0 or any(b1 <= b0 for b0, b1 in zip(betas, betas[1:])):
         raise ValueError("betas must increase strictly from 0 to 1; build them with temperature_schedule().")
+    state = generator.get_state()  # a refused run leaves the generator as it was
     x = path.init(n_chains, generator)
     log_w = torch.zeros(n_chains, dtype=torch.float64, device=_device_of(x))
     for b_prev, b_next in zip(betas[:-1], betas[1:]):
@@ -121,7 +129,13 @@ def annealed_importance_sampling(path: AnnealingPath, betas: torch.Tensor, n_cha
         log_w += (path.log_f(x, b_next) - path.log_f(x, b_prev)).to(torch.float64)
         if b_next < 1.0:
             x = path.step(x, b_next, generator)
-    return _summarise(path.log_z0, log_w)
+    log_z, se, log_w = _summarise(path.log_z0, log_w)
+    if not math.isfinite(log_z):
+        generator.set_state(state)
+        raise ValueError(f"path: AIS gave log Z = {log_z} because log f_beta of the path's states left the float64 "
+                         f"range (log weights {log_w.min().item():.3g} to {log_w.max().item():.3g}); the model's "
+                         f"parameters are too large (or its sigma too small) for this computation: rescale them.")
+    return log_z, se, log_w
 
 
 def _device_of(state: Any) -> torch.device:
@@ -162,11 +176,9 @@ class BernoulliRBMPath:
 
     def __init__(self, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, base_bias: torch.Tensor | None = None,
                  dtype: torch.dtype = torch.float64):
+        _check_rbm(W, b, c, base_bias=base_bias)
         self.W, self.b, self.c = (t.detach().to(dtype) for t in (W, b, c))
         self.bA = torch.zeros_like(self.b) if base_bias is None else base_bias.detach().to(self.b)
-        if self.bA.shape != self.b.shape:
-            raise ValueError(f"base_bias must have one value per visible unit ({self.b.numel()}), got shape "
-                             f"{tuple(self.bA.shape)}.")
         self.device = self.W.device
         n_hidden = self.W.shape[0]
         self.log_z0 = float(torch.nn.functional.softplus(self.bA).sum() + n_hidden * math.log(2.0))
@@ -197,15 +209,14 @@ class GaussianRBMPath:
     """
 
     def __init__(self, W, b, c, sigma, base_bias=None, dtype=torch.float64):
+        _check_rbm(W, b, c, gaussian=True, sigma=sigma, base_bias=base_bias)
         self.W, self.b, self.c, self.sigma = (t.detach().to(dtype) for t in (W, b, c, sigma))
         self.bA = torch.zeros_like(self.b) if base_bias is None else base_bias.detach().to(self.b)
-        if self.bA.shape != self.b.shape:
-            raise ValueError(f"base_bias must have one value per visible unit ({self.b.numel()}), got shape "
-                             f"{tuple(self.bA.shape)}.")
         self.device = self.W.device
-        var = self.sigma**2
-        self.log_z0 = float(0.5 * torch.log(2 * math.pi * var).sum() + (self.bA**2 / (2 * var)).sum()
-                            + self.W.shape[0] * math.log(2.0))
+        # log of the Gaussian normaliser with log sigma, not log sigma^2 (sigma^2 under- or overflows first)
+        self.log_z0 = float((0.5 * math.log(2 * math.pi) + torch.log(self.sigma)).sum()
+                            + (0.5 * (self.bA / self.sigma) ** 2).sum() + self.W.shape[0] * math.log(2.0))
+        _check_log_z(self.log_z0, "log Z_0 of the base model", "sigma and base_bias")
 
     def init(self, n_chains, generator):
         z = torch.randn(n_chains, self.b.numel(), generator=generator, device=self.b.device, dtype=self.b.dtype)
@@ -223,6 +234,28 @@ class GaussianRBMPath:
         return mean + self.sigma * torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
 
 
+def _check_rbm(W, b, c, *, gaussian=False, sigma=None, base_bias=None) -> None:
+    """The entry check of the RBM paths and exact partition functions: W (H, D), b (D,), c (H,), sigma (D,) > 0."""
+    check_tensor(W, "W", shape=(None, None), hint="(n_hidden, n_features)")
+    H, D = W.shape
+    check_tensor(b, "b", shape=(D,), hint="one visible bias per column of W")
+    check_tensor(c, "c", shape=(H,), hint="one hidden bias per row of W")
+    if gaussian:
+        check_tensor(sigma, "sigma", shape=(D,), hint="one standard deviation per visible unit")
+        if not bool((sigma > 0).all()):
+            raise ValueError(f"sigma must be positive (standard deviations), got minimum {float(sigma.min()):.3g}.")
+    if base_bias is not None:
+        check_tensor(base_bias, "base_bias", shape=(D,), hint="one value per visible unit")
+
+
+def _check_log_z(value: float, what: str, cause: str) -> float:
+    """Refuse a log partition function beyond the float64 range (inf): the parameters are too large."""
+    if not math.isfinite(value):
+        raise ValueError(f"{what} is {value}: beyond the float64 range, so {cause} are too large (or too small) "
+                         f"for this computation; rescale them.")
+    return value
+
+
 # ---------------------------------------------------------------------- exact values
 @torch.no_grad()
 def bernoulli_rbm_log_partition(W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, *, max_units: int = 20,
@@ -232,6 +265,9 @@ def bernoulli_rbm_log_partition(W: torch.Tensor, b: torch.Tensor, c: torch.Tenso
     Over hidden states: log Z = logsumexp_h [c'h + sum_j softplus(b_j + (W'h)_j)]; over visible
     states symmetrically with -F(v).
     """
+    _check_rbm(W, b, c)
+    max_units = check_int(max_units, "max_units", minimum=1, maximum=30)
+    chunk = check_int(chunk, "chunk", minimum=1)
     W, b, c = (t.detach().to(torch.float64) for t in (W, b, c))
     n_hidden, n_features = W.shape
     if min(n_hidden, n_features) > max_units:
@@ -246,7 +282,7 @@ def bernoulli_rbm_log_partition(W: torch.Tensor, b: torch.Tensor, c: torch.Tenso
     for start in range(0, S_all.shape[0], chunk):
         S = S_all[start:start + chunk]
         parts.append(torch.logsumexp(S @ own_bias + torch.nn.functional.softplus(S @ M + other_bias).sum(1), 0))
-    return float(torch.logsumexp(torch.stack(parts), 0))
+    return _check_log_z(float(torch.logsumexp(torch.stack(parts), 0)), "log Z", "W, b and c")
 
 
 @torch.no_grad()
@@ -256,6 +292,9 @@ def gaussian_rbm_log_partition(W, b, c, sigma, *, max_units: int = 20, chunk: in
     For each h the Gaussian integral gives sum_i [b_i a_i / sigma_i + a_i^2 / 2] + c'h with
     a = W'h, plus (1/2) sum_i log(2 pi sigma_i^2) once.
     """
+    _check_rbm(W, b, c, gaussian=True, sigma=sigma)
+    max_units = check_int(max_units, "max_units", minimum=1, maximum=30)
+    chunk = check_int(chunk, "chunk", minimum=1)
     W, b, c, sigma = (t.detach().to(torch.float64) for t in (W, b, c, sigma))
     if W.shape[0] > max_units:
         raise ValueError(f"exact log Z of a Gaussian-Bernoulli RBM sums 2**{W.shape[0]} hidden states, more than "
@@ -266,7 +305,8 @@ def gaussian_rbm_log_partition(W, b, c, sigma, *, max_units: int = 20, chunk: in
         H = H_all[start:start + chunk]
         a = H @ W                                                  # (S, D)
         parts.append(torch.logsumexp(H @ c + (b * a / sigma + 0.5 * a**2).sum(1), 0))
-    return float(torch.logsumexp(torch.stack(parts), 0) + 0.5 * torch.log(2 * math.pi * sigma**2).sum())
+    log_z = float(torch.logsumexp(torch.stack(parts), 0) + (0.5 * math.log(2 * math.pi) + torch.log(sigma)).sum())
+    return _check_log_z(log_z, "log Z", "W, b, c or sigma")
 
 
 # ---------------------------------------------------------------------- user-facing

@@ -33,8 +33,9 @@ from .gibbs import (
     as_tensor,
     make_generator,
     resolve_device,
-    sequential_gibbs_sweep,
+    _sequential_gibbs_sweep,
 )
+from .._torch import check_tensor
 
 __all__ = ["BoltzmannMachine", "bm_energy"]
 
@@ -47,7 +48,19 @@ def bm_energy(S: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor
     >>> W = torch.tensor([[0., 2.], [2., 0.]]); b = torch.tensor([1., -1.])
     >>> bm_energy(torch.tensor([[1., 1.], [1., 0.]]), W, b)
     tensor([-2., -1.])
+
+    ``S`` holds states (0/1) or, for an expected energy, probabilities in [0, 1].
     """
+    n = S.shape[1] if isinstance(S, torch.Tensor) and S.ndim == 2 else None
+    check_tensor(W, "W", shape=(n, n), hint="one row and column per unit of S")
+    n = W.shape[0]
+    check_tensor(S, "S", shape=(None, n), value_range=(0.0, 1.0), hint="one column per unit of W; states are 0/1")
+    check_tensor(b, "b", shape=(n,), hint="one bias per unit")
+    return _bm_energy(S, W, b)
+
+
+def _bm_energy(S: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """:func:`bm_energy`, unchecked: the model's own tensors."""
     return -(S @ b) - 0.5 * ((S @ W) * S).sum(dim=1)
 
 
@@ -190,11 +203,11 @@ class BoltzmannMachine(SeededModel, nn.Module):
             if H.shape[0] != V.shape[0]:
                 raise ValueError(f"v and h must have the same number of rows, got {V.shape[0]} and {H.shape[0]}.")
             V = torch.cat([V, H], dim=1)
-        return bm_energy(V, self.weight, self.bias)
+        return _bm_energy(V, self.weight, self.bias)
 
     def _free_energy(self, V: torch.Tensor) -> torch.Tensor:
         if self.n_hidden == 0:
-            return bm_energy(V, self.weight, self.bias)
+            return _bm_energy(V, self.weight, self.bias)
         Hs = all_binary_states(self.n_hidden, device=self.device, dtype=V.dtype, max_units=self.max_exact_units)
         W, b = self.weight, self.bias
         nv = self.n_features
@@ -223,14 +236,14 @@ class BoltzmannMachine(SeededModel, nn.Module):
         """
         self._check_exact("log_partition")
         S = all_binary_states(self.n_units, device=self.device, dtype=self.weight.dtype)
-        return float(torch.logsumexp(-bm_energy(S, self.weight, self.bias), dim=0))
+        return float(torch.logsumexp(-_bm_energy(S, self.weight, self.bias), dim=0))
 
     @torch.no_grad()
     def joint_distribution(self) -> tuple[torch.Tensor, torch.Tensor]:
         """All states ``(2**n_units, n_units)`` and their exact probabilities P(v, h)."""
         self._check_exact("joint_distribution")
         S = all_binary_states(self.n_units, device=self.device, dtype=self.weight.dtype)
-        return S, torch.softmax(-bm_energy(S, self.weight, self.bias), dim=0)
+        return S, torch.softmax(-_bm_energy(S, self.weight, self.bias), dim=0)
 
     @torch.no_grad()
     def visible_distribution(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -291,7 +304,7 @@ class BoltzmannMachine(SeededModel, nn.Module):
         S = torch.cat([V, H], dim=1)
         hidden = torch.arange(self.n_features, self.n_units)
         for _ in range(self.n_gibbs_steps):
-            sequential_gibbs_sweep(S, self.weight, self.bias, gen, units=hidden)
+            _sequential_gibbs_sweep(S, self.weight, self.bias, gen, units=hidden)
         return S.T @ S / S.shape[0], S.mean(0)
 
     @torch.no_grad()
@@ -303,7 +316,7 @@ class BoltzmannMachine(SeededModel, nn.Module):
                                        dtype=self.weight.dtype) < 0.5).to(self.weight.dtype)
         S = self._chains
         for _ in range(self.n_gibbs_steps):
-            sequential_gibbs_sweep(S, self.weight, self.bias, gen)
+            _sequential_gibbs_sweep(S, self.weight, self.bias, gen)
         return S.T @ S / S.shape[0], S.mean(0)
 
     def exact_gradient(self, X: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -390,7 +403,7 @@ class BoltzmannMachine(SeededModel, nn.Module):
         gen = self._gen() if random_state is None else make_generator(random_state, self.device)
         units = torch.arange(self.n_features, self.n_units) if clamp_visible else None
         for _ in range(n_steps):
-            sequential_gibbs_sweep(S, self.weight, self.bias, gen, units=units)
+            _sequential_gibbs_sweep(S, self.weight, self.bias, gen, units=units)
         return S
 
     @torch.no_grad()
@@ -428,7 +441,7 @@ class BoltzmannMachine(SeededModel, nn.Module):
             S = (torch.rand(n, self.n_units, generator=gen, device=self.device, dtype=self.weight.dtype) < 0.5)
             S = S.to(self.weight.dtype)
             for _ in range(n_steps):
-                sequential_gibbs_sweep(S, self.weight, self.bias, gen)
+                _sequential_gibbs_sweep(S, self.weight, self.bias, gen)
         v, h = S[:, :self.n_features], S[:, self.n_features:]
         return (v, h) if return_latent else v
 

@@ -42,8 +42,9 @@ from torch.nn import functional as Fn
 
 from .._validation import check_bool, check_float, check_int, check_option, renamed_arguments
 from . import ais as _ais
-from .._torch import check_dtype
-from .gibbs import SeededModel, all_binary_states, as_tensor, bernoulli, make_generator, resolve_device, train_epochs
+from .._torch import _bernoulli as bernoulli  # unchecked: p is a sigmoid here
+from .._torch import check_dtype, check_generator, check_tensor, check_tensor_list
+from .gibbs import SeededModel, all_binary_states, as_tensor, make_generator, resolve_device, train_epochs
 from .rbm import BernoulliRBM
 
 __all__ = ["DeepBoltzmannMachine", "DBMPath", "dbm_energy", "mean_field", "mean_field_bound",
@@ -64,11 +65,38 @@ def _field(states: Sequence[torch.Tensor | None], Ws, bs, k: int) -> torch.Tenso
     return out
 
 
+def _check_layers(Ws, bs) -> list[int]:
+    """The entry check of the DBM's functions: weights ``Ws[k]`` (n_{k+1}, n_k) and biases ``bs[k]`` (n_k,); the sizes."""
+    Ws = check_tensor_list(Ws, "Ws", what="weight matrices")
+    bs = check_tensor_list(bs, "bs", length=len(Ws) + 1, what="bias vectors (one per layer, len(Ws) + 1)")
+    for k, b in enumerate(bs):
+        check_tensor(b, f"bs[{k}]", shape=(None,), hint="one bias per unit of the layer")
+    sizes = [b.numel() for b in bs]
+    for k, W in enumerate(Ws):
+        check_tensor(W, f"Ws[{k}]", shape=(sizes[k + 1], sizes[k]), hint=f"(len(bs[{k + 1}]), len(bs[{k}]))")
+    return sizes
+
+
+def _check_layer_values(values, name, sizes, n_rows=None) -> None:
+    """Each ``values[k]`` is (n, sizes[k]) with values in [0, 1] (states or mean-field probabilities)."""
+    values = check_tensor_list(values, name, length=len(sizes))
+    n_rows = values[0].shape[0] if n_rows is None and values[0].ndim == 2 else n_rows
+    for k, (T, n) in enumerate(zip(values, sizes)):
+        check_tensor(T, f"{name}[{k}]", shape=(n_rows, n), value_range=(0.0, 1.0),
+                     hint="one row per sample, one column per unit of the layer; states 0/1 or probabilities")
+
+
 def dbm_energy(states: Sequence[torch.Tensor], Ws, bs) -> torch.Tensor:
     """E(v, h) of eq. (dbm-energy) for each row of the layers ``states = [v, h1, ..., hL]``.
 
     With mean-field probabilities in place of states it is E_q[E(v, h)] (the units are independent under q).
     """
+    _check_layer_values(states, "states", _check_layers(Ws, bs))
+    return _dbm_energy(states, Ws, bs)
+
+
+def _dbm_energy(states, Ws, bs) -> torch.Tensor:
+    """:func:`dbm_energy`, unchecked."""
     e = -sum(s @ b for s, b in zip(states, bs))
     for k, W in enumerate(Ws):
         e = e - ((states[k + 1] @ W) * states[k]).sum(-1)
@@ -91,6 +119,17 @@ def mean_field(V: torch.Tensor, Ws, bs, n_iter: int = 10, *, init: Sequence[torc
     mu^k, so the bound never decreases. With ``return_bounds`` the bound without -log Z is
     also returned after the start and after every layer update.
     """
+    sizes = _check_layers(Ws, bs)
+    check_tensor(V, "V", shape=(None, sizes[0]), value_range=(0.0, 1.0),
+                 hint="one row per sample, one column per visible unit (len(bs[0]))")
+    n_iter = check_int(n_iter, "n_iter", minimum=0)
+    if init is not None:
+        _check_layer_values(init, "init", sizes[1:], n_rows=V.shape[0])
+    return _mean_field(V, Ws, bs, n_iter, init=init, return_bounds=check_bool(return_bounds, "return_bounds"))
+
+
+def _mean_field(V, Ws, bs, n_iter=10, *, init=None, return_bounds=False):
+    """:func:`mean_field`, unchecked: the model's training loop calls it on its own tensors."""
     L = len(Ws)
     if init is None:
         mus, below = [], V
@@ -102,19 +141,28 @@ def mean_field(V: torch.Tensor, Ws, bs, n_iter: int = 10, *, init: Sequence[torc
         mus = [m.clone() for m in init]
     bounds = []
     if return_bounds:
-        bounds.append(mean_field_bound(V, mus, Ws, bs, 0.0))
+        bounds.append(_mean_field_bound(V, mus, Ws, bs, 0.0))
     for _ in range(n_iter):
         for k in range(1, L + 1):
             states = [V, *mus]
             mus[k - 1] = torch.sigmoid(_field(states, Ws, bs, k))
             if return_bounds:
-                bounds.append(mean_field_bound(V, mus, Ws, bs, 0.0))
+                bounds.append(_mean_field_bound(V, mus, Ws, bs, 0.0))
     return (mus, torch.stack(bounds)) if return_bounds else mus
 
 
 def mean_field_bound(V: torch.Tensor, mus: Sequence[torch.Tensor], Ws, bs, log_z: float) -> torch.Tensor:
     """The variational bound (dbm-bound) of each row: -E_q[E(v, h)] + H(q) - log Z."""
-    return -dbm_energy([V, *mus], Ws, bs) + sum(_entropy(m) for m in mus) - log_z
+    sizes = _check_layers(Ws, bs)
+    check_tensor(V, "V", shape=(None, sizes[0]), value_range=(0.0, 1.0),
+                 hint="one row per sample, one column per visible unit (len(bs[0]))")
+    _check_layer_values(mus, "mus", sizes[1:], n_rows=V.shape[0])
+    return _mean_field_bound(V, mus, Ws, bs, check_float(log_z, "log_z"))
+
+
+def _mean_field_bound(V, mus, Ws, bs, log_z):
+    """:func:`mean_field_bound`, unchecked."""
+    return -_dbm_energy([V, *mus], Ws, bs) + sum(_entropy(m) for m in mus) - log_z
 
 
 def _log_marginal(fixed: dict[int, torch.Tensor], parity: int, Ws, bs, beta: float = 1.0,
@@ -165,6 +213,9 @@ class DBMPath:
     """
 
     def __init__(self, Ws, bs, base_bias: torch.Tensor | None = None, dtype: torch.dtype = torch.float64):
+        sizes = _check_layers(Ws, bs)
+        if base_bias is not None:
+            check_tensor(base_bias, "base_bias", shape=(sizes[0],), hint="one value per visible unit")
         self.Ws = [W.detach().to(dtype) for W in Ws]
         self.bs = [b.detach().to(dtype) for b in bs]
         self.bA = torch.zeros_like(self.bs[0]) if base_bias is None else base_bias.detach().to(self.bs[0])
@@ -224,6 +275,12 @@ def pretrain_rbm(V: torch.Tensor, n_hidden: int, *, up: float = 1.0, down: float
     -------
     W : tensor (n_hidden, n_features), b : tensor (n_features,), c : tensor (n_hidden,)
     """
+    check_tensor(V, "V", shape=(None, None), hint="(n_samples, n_features)")
+    as_tensor(V, "V", binary=True, dtype=V.dtype)
+    if generator is not None:
+        check_generator(generator, "generator")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be a callable callback(epoch, error), got {type(callback).__name__}.")
     rbm = BernoulliRBM(V.shape[1], n_hidden, up=up, down=down, k=k, learning_rate=learning_rate, momentum=momentum,
                        weight_decay=weight_decay, batch_size=batch_size, n_epochs=n_epochs, init_std=init_std,
                        random_state=generator, device=V.device, dtype=V.dtype)
@@ -400,7 +457,7 @@ class DeepBoltzmannMachine(_ais.BoundLikelihood, SeededModel, nn.Module):
         """Mean-field posterior ``[mu1, ..., muL]`` of each row (see :func:`mean_field`)."""
         n_iter = self.n_mean_field if n_iter is None else check_int(n_iter, "n_iter", minimum=0)
         Ws, bs = self._params()
-        return mean_field(self._visible(X), Ws, bs, n_iter, return_bounds=return_bounds)
+        return _mean_field(self._visible(X), Ws, bs, n_iter, return_bounds=check_bool(return_bounds, "return_bounds"))
 
     @torch.no_grad()
     def transform(self, X: Any, *, layer: int | None = -1):
@@ -416,7 +473,7 @@ class DeepBoltzmannMachine(_ais.BoundLikelihood, SeededModel, nn.Module):
     def _update(self, V0: torch.Tensor, lr: float, gen: torch.Generator) -> float:
         Ws, bs = list(self.weights), list(self.biases)
         # Positive phase: mean field q(h | v), the data-dependent statistics.
-        mus = mean_field(V0, Ws, bs, self.n_mean_field)
+        mus = _mean_field(V0, Ws, bs, self.n_mean_field)
         pos = [V0, *mus]
         # Negative phase: persistent chains, n_gibbs sweeps (odd layers | even, then even | odd).
         if self._chains is None or self._chains[0].shape[1] != self.layer_sizes[0]:
@@ -495,7 +552,7 @@ class DeepBoltzmannMachine(_ais.BoundLikelihood, SeededModel, nn.Module):
             V0 = self._visible(init, "init")
             if V0.shape[0] != n:
                 raise ValueError(f"init must have n={n} rows (one per chain), got {V0.shape[0]}.")
-            states = [V0] + [bernoulli(m, gen) for m in mean_field(V0, Ws, bs, self.n_mean_field)]
+            states = [V0] + [bernoulli(m, gen) for m in _mean_field(V0, Ws, bs, self.n_mean_field)]
         for _ in range(n_steps):
             states = _gibbs_layers(states, 1, Ws, bs, gen)
             states = _gibbs_layers(states, 0, Ws, bs, gen)
@@ -560,8 +617,8 @@ class DeepBoltzmannMachine(_ais.BoundLikelihood, SeededModel, nn.Module):
         n_iter = self.n_mean_field if n_iter is None else check_int(n_iter, "n_iter", minimum=0)
         V = self._visible(X).double()
         Ws, bs = self._params(torch.float64)
-        mus = mean_field(V, Ws, bs, n_iter)
-        return mean_field_bound(V, mus, Ws, bs, log_z)
+        mus = _mean_field(V, Ws, bs, n_iter)
+        return _mean_field_bound(V, mus, Ws, bs, log_z)
 
     def ais_bound(self, X: Any, *, data: Any = None, n_temperatures: int = 1000, n_chains: int = 100,
                   n_iter: int | None = None, random_state: Any = None) -> tuple[float, float]:

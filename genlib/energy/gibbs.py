@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._torch import SeededModel, as_tensor, bernoulli, generator_for, make_generator, resolve_device
-from .._validation import check_int
+from .._torch import (SeededModel, as_tensor, bernoulli, check_generator, check_tensor, generator_for, make_generator,
+                      resolve_device)
+from .._validation import check_float, check_int, check_option
 from ..base import LikelihoodUnavailable, TrainingDiverged
 
 __all__ = [
@@ -48,7 +49,6 @@ __all__ = [
 SINGLE_THREAD_MAX_MACS = 1 << 22
 
 
-@contextlib.contextmanager
 def cpu_threads_for(macs: int, device: torch.device):
     """Context that runs torch on one CPU thread while a loop's products are small (< ``SINGLE_THREAD_MAX_MACS``).
 
@@ -57,6 +57,11 @@ def cpu_threads_for(macs: int, device: torch.device):
     count comes back on exit, also after an error. ``torch.set_num_threads`` is process-wide, so
     other Python threads running torch meanwhile see one thread too.
     """
+    return _cpu_threads(check_int(macs, "macs", minimum=0), resolve_device(device))  # checked now, not at `with`
+
+
+@contextlib.contextmanager
+def _cpu_threads(macs: int, device: torch.device):
     before = torch.get_num_threads()
     if device.type != "cpu" or macs >= SINGLE_THREAD_MAX_MACS or before == 1:
         yield
@@ -115,7 +120,7 @@ def sequential_gibbs_sweep(S: torch.Tensor, W: torch.Tensor, b: torch.Tensor, ge
     Parameters
     ----------
     S : tensor (n_chains, n_units)
-        Current states, overwritten.
+        Current binary states, overwritten.
     W : tensor (n_units, n_units), symmetric, zero diagonal
     b : tensor (n_units,)
     generator : torch.Generator
@@ -124,6 +129,22 @@ def sequential_gibbs_sweep(S: torch.Tensor, W: torch.Tensor, b: torch.Tensor, ge
     beta : float
         Inverse temperature.
     """
+    n = S.shape[1] if isinstance(S, torch.Tensor) and S.ndim == 2 else None
+    check_tensor(W, "W", shape=(n, n), hint="one row and column per unit of S")
+    n = W.shape[0]
+    as_tensor(check_tensor(S, "S", shape=(None, n), hint="one column per unit of W"), "S", binary=True, dtype=S.dtype)
+    check_tensor(b, "b", shape=(n,), hint="one bias per unit")
+    check_generator(generator, "generator")
+    if units is not None:
+        if not isinstance(units, torch.Tensor) or units.ndim != 1 or units.is_floating_point() or units.is_complex() \
+                or (units.numel() and (int(units.min()) < 0 or int(units.max()) >= n)):
+            raise ValueError(f"units must be a 1-D integer tensor of unit indices in [0, {n}), got {units!r:.80}.")
+    beta = check_float(beta, "beta", minimum=0.0)
+    return _sequential_gibbs_sweep(S, W, b, generator, units=units, beta=beta)
+
+
+def _sequential_gibbs_sweep(S, W, b, generator, *, units=None, beta=1.0):
+    """:func:`sequential_gibbs_sweep`, unchecked: the Boltzmann machine's loops call it on its own tensors."""
     order = range(S.shape[1]) if units is None else units.tolist()
     U = torch.rand(S.shape, generator=generator, device=S.device, dtype=S.dtype)
     for i in order:
@@ -151,9 +172,16 @@ def total_variation(samples: torch.Tensor, probs: torch.Tensor) -> float:
 
 def learning_rate_factor(schedule: Any, epoch: int, n_epochs: int) -> float:
     """The factor of the base learning rate in ``epoch``: 1 (``"constant"``), 1 - epoch / n_epochs
-    (``"linear"``, to zero at the end; Tieleman, 2008), or ``schedule(epoch, n_epochs)``."""
+    (``"linear"``, to zero at the end; Tieleman, 2008), or ``schedule(epoch, n_epochs)`` (a finite number >= 0)."""
+    n_epochs = check_int(n_epochs, "n_epochs", minimum=1)
+    epoch = check_int(epoch, "epoch", minimum=0, maximum=n_epochs)
     if callable(schedule):
-        return float(schedule(epoch, n_epochs))
+        value = schedule(epoch, n_epochs)
+        try:
+            return check_float(value, "schedule(epoch, n_epochs)", minimum=0.0)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"schedule must return a learning-rate factor, a finite number >= 0: {err}") from None
+    check_option(schedule, "schedule", ("constant", "linear"))
     return 1.0 - epoch / n_epochs if schedule == "linear" else 1.0
 
 
@@ -165,6 +193,15 @@ def train_epochs(model: Any, V: torch.Tensor, update: Any, callback: Any = None)
     ``model.history_`` gets each epoch's mean error and learning rate, and ``callback(model,
     epoch)``, when given, runs after every epoch.
     """
+    missing = [a for a in ("_gen", "n_epochs", "batch_size", "learning_rate", "lr_schedule", "verbose", "history_")
+               if not hasattr(model, a)]
+    if missing:
+        raise TypeError(f"model must be a genlib energy model (an RBM, a DBM), got {type(model).__name__} without "
+                        f"{', '.join(missing)}.")
+    check_tensor(V, "V", shape=(None, getattr(model, "n_features", None)),
+                 hint="one row per sample, one column per visible unit of the model")
+    if not callable(update):
+        raise TypeError(f"update must be a callable update(batch, learning_rate, generator), got {type(update).__name__}.")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be a callable callback(model, epoch), got {type(callback).__name__}.")
     gen = model._gen()

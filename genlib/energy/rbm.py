@@ -36,8 +36,8 @@ from torch.nn import functional as Fn
 from ..base import likelihood_summary
 from .._validation import check_bool, check_float, check_int, check_option, renamed_arguments
 from . import ais as _ais
-from .._torch import CHUNK_FLOATS, check_dtype
-from .gibbs import SeededModel, as_tensor, bernoulli, cpu_threads_for, make_generator, resolve_device, train_epochs
+from .._torch import CHUNK_FLOATS, _bernoulli as bernoulli, check_dtype  # unchecked: p is a sigmoid here
+from .gibbs import SeededModel, as_tensor, cpu_threads_for, make_generator, resolve_device, train_epochs
 
 __all__ = ["BernoulliRBM", "GaussianBernoulliRBM"]
 

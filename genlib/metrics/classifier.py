@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_images, check_int
+from .._validation import check_float, check_images, check_int
 from .frechet import frechet_distance
 from .manifold import PrecisionRecall, precision_recall
 
@@ -71,9 +71,13 @@ class DigitClassifier:
     """
 
     def __init__(self, *, hidden=(128, 32), max_iter: int = 200, alpha: float = 1e-3, random_state: int = 0):
+        if isinstance(hidden, int) and not isinstance(hidden, bool):
+            hidden = (hidden,)
+        if not isinstance(hidden, (tuple, list)) or not hidden:
+            raise TypeError(f"hidden must be a non-empty tuple of layer widths, e.g. (128, 32), got {hidden!r:.60}.")
         self.hidden = tuple(check_int(h, "hidden", minimum=1) for h in hidden)
         self.max_iter = check_int(max_iter, "max_iter", minimum=1)
-        self.alpha = float(alpha)
+        self.alpha = check_float(alpha, "alpha", minimum=0.0)
         self.random_state = check_int(random_state, "random_state", minimum=0)
         self.mlp_ = None
         self.n_pixels_ = None
