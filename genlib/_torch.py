@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validation import check_array, check_binary, check_float, check_int
+from ._validation import check_array, check_binary, check_int
 
 __all__ = [
     "resolve_device",

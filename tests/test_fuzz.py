@@ -19,8 +19,7 @@ with the reason. Bad arrays are drawn by ``hypothesis`` (special values at rando
 structural junk is a fixed list. The building blocks on tensors also get tensors with a NaN, one
 column too many and lists one tensor short, and every building block a sweep of huge and tiny
 finite values (x 1e30, 1e155, 1e300, 1e-300, 0): a finite answer, a clear refusal, or a limit its
-docstring states (``DOCUMENTED_LIMITS``), never NaN. The networks whose checks belong in files
-being changed elsewhere are strict expected failures (``NETWORKS_AWAITING_FIX``).
+docstring states (``DOCUMENTED_LIMITS``), never NaN.
 """
 
 from __future__ import annotations
@@ -119,8 +118,6 @@ class Problems(list):
 
 #: Every judged call by verdict: the two good ones, and the failures (each also fails its test).
 TALLY = {Outcome.refused: 0, Outcome.accepted: 0, "crash": 0, "silent": 0, "unclear": 0, "non-finite": 0}
-#: The failures of the building blocks awaiting their checks (NETWORKS_AWAITING_FIX: expected failures).
-AWAITING_TALLY = dict.fromkeys(TALLY, 0)
 
 
 def verdict(call, names: tuple[str, ...], *, must_refuse: bool, allow_nonfinite: bool = False):
@@ -644,54 +641,19 @@ def _arguments_and_junk(name, valid):
             yield arg.lstrip("*"), label, {**valid, arg: junk}
 
 
-#: Networks whose checks belong in files another session is changing (genlib/neural/gan.py, cgan.py, dcgan.py):
-#: their tests are strict expected failures until the checks are in (then they pass, and the entry goes).
-_NETWORK_FIX = ("awaits its checks in genlib/neural/{}.py (check_int/check_hidden in __init__, genlib._torch's "
-                "check_tensor/check_labels in forward; patch in issue 27's note)")
-NETWORKS_AWAITING_FIX: dict[str, str] = {
-    f"genlib.neural.{module}.{cls}": _NETWORK_FIX.format(module)
-    for module, classes in {"gan": ("MLPGenerator", "MLPDiscriminator"),
-                            "cgan": ("ConditionalGenerator", "ConditionalDiscriminator", "ProjectionDiscriminator"),
-                            "dcgan": ("DCGenerator", "DCDiscriminator")}.items() for cls in classes}
-
-
-def _params(names):
-    """``names`` as parameters, those awaiting their checks marked as strict expected failures."""
-    return [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NETWORKS_AWAITING_FIX[name]))
-            if name in NETWORKS_AWAITING_FIX else name for name in sorted(names)]
-
-
-class _Awaiting:
-    """Moves the failures counted while ``name`` (awaiting its checks) runs from TALLY to AWAITING_TALLY."""
-
-    def __init__(self, name):
-        self.name, self.before = name, dict(TALLY)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self.name in NETWORKS_AWAITING_FIX:
-            for key in ("crash", "silent", "unclear", "non-finite"):
-                AWAITING_TALLY[key] += TALLY[key] - self.before[key]
-                TALLY[key] = self.before[key]
-        return False
-
-
-@pytest.mark.parametrize("name", _params(_function_cases()))
+@pytest.mark.parametrize("name", sorted(_function_cases()))
 def test_functions_refuse_junk_arguments(name):
     fn = _function(name)
     valid = _function_cases()[name]
     problems = Problems()
     names = tuple(a.lstrip("*") for a in valid)
-    with _Awaiting(name):
-        problems.check("valid call", lambda: _call(fn, valid), names, must_refuse=False)  # the valid call answers
-        before = _snapshot(valid)  # after the valid call: a Gibbs sweep updates its states in place
-        for arg, label, kwargs in _arguments_and_junk(name, valid):
-            problems.check(f"{arg}={label}", lambda: _call(fn, kwargs), (arg,), must_refuse=True)
-            if not _same(_snapshot(valid), before):
-                problems.append(f"{arg}={label}: the refused call changed another argument")
-                before = _snapshot(valid)
+    problems.check("valid call", lambda: _call(fn, valid), names, must_refuse=False)  # the valid call answers
+    before = _snapshot(valid)  # after the valid call: a Gibbs sweep updates its states in place
+    for arg, label, kwargs in _arguments_and_junk(name, valid):
+        problems.check(f"{arg}={label}", lambda: _call(fn, kwargs), (arg,), must_refuse=True)
+        if not _same(_snapshot(valid), before):
+            problems.append(f"{arg}={label}: the refused call changed another argument")
+            before = _snapshot(valid)
     problems.assert_none()
 
 
@@ -724,14 +686,9 @@ def _same(a, b) -> bool:
     return a.keys() == b.keys() and all(eq(a[k], b[k]) for k in a)
 
 
-@pytest.mark.parametrize("name", _params(_network_cases()))
+@pytest.mark.parametrize("name", sorted(_network_cases()))
 def test_networks_refuse_junk_inputs(name):
     """A network's forward refuses what is not a batch of its input shape (tensors of the wrong shape or type)."""
-    with _Awaiting(name):
-        _network_inputs_fuzz(name)
-
-
-def _network_inputs_fuzz(name):
     import torch
 
     kwargs, inputs = _network_cases()[name]
@@ -872,9 +829,8 @@ def test_every_public_callable_is_fuzzed():
     fuzzed = (models | set(_function_cases())) & set(exported)
     kernels = {name for name in exported if name.rsplit(".", 1)[0] in KERNELS} - fuzzed - set(NOT_ENTRY_POINTS)
     missing = sorted(set(exported) - fuzzed - kernels - set(NOT_ENTRY_POINTS))
-    awaiting = set(NETWORKS_AWAITING_FIX) & fuzzed
-    print(f"\nfuzz coverage: {len(exported)} public callables; {len(fuzzed)} fuzzed here ({len(awaiting)} networks "
-          f"of them awaiting their checks: strict expected failures), {len(kernels)} building blocks tested in their "
+    print(f"\nfuzz coverage: {len(exported)} public callables; {len(fuzzed)} fuzzed here, {len(kernels)} building "
+          f"blocks tested in their "
           f"own files only ({', '.join(sorted(KERNELS))}), {len(set(NOT_ENTRY_POINTS) & set(exported))} not entry "
           f"points (types, records, no-argument functions, the exercises' checkers, claim and glue)")
     assert not missing, f"public callables no fuzz test covers ({len(missing)}): {missing}"
@@ -882,9 +838,6 @@ def test_every_public_callable_is_fuzzed():
 
 def test_zz_summary():
     """Last in the file (one worker runs the whole file): how many calls the suite judged in this run."""
-    print(f"\nfuzz calls judged: {sum(TALLY.values()) + sum(AWAITING_TALLY.values())} ({TALLY[Outcome.refused]} clear refusals, "
+    print(f"\nfuzz calls judged: {sum(TALLY.values())} ({TALLY[Outcome.refused]} clear refusals, "
           f"{TALLY[Outcome.accepted]} finite answers; {TALLY['crash']} crashes, {TALLY['silent']} silent "
-          f"acceptances, {TALLY['unclear']} unclear messages, {TALLY['non-finite']} non-finite answers)"
-          + (f"; awaiting their checks (expected failures): {AWAITING_TALLY['crash']} crashes, "
-             f"{AWAITING_TALLY['silent']} silent, {AWAITING_TALLY['unclear']} unclear" if any(AWAITING_TALLY.values())
-             else ""))
+          f"acceptances, {TALLY['unclear']} unclear messages, {TALLY['non-finite']} non-finite answers)")

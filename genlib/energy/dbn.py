@@ -38,9 +38,9 @@ from torch.nn import functional as Fn
 
 from .._validation import check_bool, check_float, check_int, check_option, renamed_arguments
 from . import ais as _ais
-from .._torch import SEED_RANGE, log_bernoulli
+from .._torch import SEED_RANGE, _bernoulli as bernoulli, log_bernoulli  # unchecked: p is a sigmoid here
 from ..neural.training import train_classifier  # the neural training loop; chapters import it here
-from .gibbs import SeededModel, all_binary_states, as_tensor, bernoulli, make_generator, resolve_device
+from .gibbs import SeededModel, all_binary_states, as_tensor, make_generator, resolve_device
 from .rbm import BernoulliRBM
 
 __all__ = ["DeepBeliefNetwork", "bernoulli_log_prob", "train_classifier"]

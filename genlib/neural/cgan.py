@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_images, check_int, check_option
-from .._torch import check_hidden, mlp, reset_parameters
+from .._torch import check_hidden, check_labels, check_tensor, mlp, reset_parameters
 from .gan import _AdversarialNet
 
 __all__ = ["ConditionalGAN", "ConditionalGenerator", "ConditionalDiscriminator", "ProjectionDiscriminator",
@@ -52,6 +52,9 @@ class _LabelCode(nn.Module):
 
     def __init__(self, n_classes: int, conditioning: str, embed_dim: int):
         super().__init__()
+        n_classes = check_int(n_classes, "n_classes", minimum=1)
+        conditioning = check_option(conditioning, "conditioning", CONDITIONINGS)
+        embed_dim = check_int(embed_dim, "embed_dim", minimum=1)
         self.n_classes = n_classes
         self.embedding = nn.Embedding(n_classes, embed_dim) if conditioning == "embedding" else None
         self.dim = embed_dim if conditioning == "embedding" else n_classes
@@ -67,11 +70,16 @@ class ConditionalGenerator(nn.Module):
 
     def __init__(self, latent_dim, n_features, n_classes, hidden=(256, 256), conditioning="onehot", embed_dim=10):
         super().__init__()
+        self.latent_dim = check_int(latent_dim, "latent_dim", minimum=1)
+        n_features = check_int(n_features, "n_features", minimum=1)
+        hidden = check_hidden(hidden)
         self.code = _LabelCode(n_classes, conditioning, embed_dim)
         self.net = nn.Sequential(*mlp([latent_dim + self.code.dim, *hidden, n_features],
                                        lambda: nn.LeakyReLU(0.2)), nn.Tanh())
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        check_tensor(z, "z", shape=(None, self.latent_dim), finite=False)
+        check_labels(y, "y", self.code.n_classes, z.shape[0], rows="z")
         return self.net(torch.cat([z, self.code(y)], dim=1))  # concatenation: the label enters G
 
 
@@ -80,10 +88,14 @@ class ConditionalDiscriminator(nn.Module):
 
     def __init__(self, n_features, n_classes, hidden=(256, 256), conditioning="onehot", embed_dim=10):
         super().__init__()
+        self.n_features = check_int(n_features, "n_features", minimum=1)
+        hidden = check_hidden(hidden)
         self.code = _LabelCode(n_classes, conditioning, embed_dim)
         self.net = mlp([n_features + self.code.dim, *hidden, 1], lambda: nn.LeakyReLU(0.2))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        check_tensor(x, "x", shape=(None, self.n_features), finite=False)
+        check_labels(y, "y", self.code.n_classes, x.shape[0])
         return self.net(torch.cat([x, self.code(y)], dim=1)).squeeze(-1)  # the label enters D too
 
 
@@ -97,12 +109,17 @@ class ProjectionDiscriminator(nn.Module):
 
     def __init__(self, n_features, n_classes, hidden=(256, 256)):
         super().__init__()
+        self.n_features = check_int(n_features, "n_features", minimum=1)
+        self.n_classes = check_int(n_classes, "n_classes", minimum=1)
+        hidden = check_hidden(hidden)
         layers = mlp([n_features, *hidden, 1], lambda: nn.LeakyReLU(0.2))
         self.phi = nn.Sequential(*layers[:-1], nn.LeakyReLU(0.2))  # x -> features (B, hidden[-1])
         self.psi = layers[-1]  # features -> unconditional logit
         self.class_vectors = nn.Embedding(n_classes, hidden[-1])  # e_y
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        check_tensor(x, "x", shape=(None, self.n_features), finite=False)
+        check_labels(y, "y", self.n_classes, x.shape[0])
         h = self.phi(x)
         return self.psi(h).squeeze(-1) + (self.class_vectors(y) * h).sum(dim=1)  # the projection of phi(x) on e_y
 

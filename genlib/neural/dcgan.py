@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from .._validation import check_array, check_int, check_range
+from .._torch import check_tensor
 from .gan import _AdversarialNet
 
 __all__ = ["DCGAN", "DCGenerator", "DCDiscriminator", "LAYOUTS", "prepare_images"]
@@ -93,6 +94,8 @@ class DCGenerator(nn.Module):
 
     def __init__(self, latent_dim: int, image_size: int = 8, n_filters: int = 32):
         super().__init__()
+        latent_dim = check_int(latent_dim, "latent_dim", minimum=1)
+        n_filters = check_int(n_filters, "n_filters", minimum=1)
         s0, k = LAYOUTS[_check_image_size(image_size)]
         ch = n_filters * 2 ** (k - 1)
         layers: list[nn.Module] = [
@@ -107,6 +110,7 @@ class DCGenerator(nn.Module):
         self.latent_dim = latent_dim
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        check_tensor(z, "z", shape=(None, self.latent_dim), finite=False)
         return self.net(z[:, :, None, None])  # (B, latent_dim) -> (B, latent_dim, 1, 1) -> (B, 1, S, S)
 
 
@@ -120,7 +124,9 @@ class DCDiscriminator(nn.Module):
 
     def __init__(self, image_size: int = 8, n_filters: int = 32):
         super().__init__()
-        s0, k = LAYOUTS[_check_image_size(image_size)]
+        self.image_size = _check_image_size(image_size)
+        n_filters = check_int(n_filters, "n_filters", minimum=1)
+        s0, k = LAYOUTS[self.image_size]
         ch = n_filters
         layers: list[nn.Module] = [nn.Conv2d(1, ch, 4, 2, 1), nn.LeakyReLU(0.2)]  # input layer: no BN
         for _ in range(k - 1):  # each: (B, ch, s, s) -> (B, 2ch, s/2, s/2)
@@ -130,6 +136,7 @@ class DCDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor(x, "x", shape=(None, 1, self.image_size, self.image_size), finite=False)
         return self.net(x).flatten()  # (B,)
 
 

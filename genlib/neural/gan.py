@@ -31,7 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._torch import Resumable, check_hidden, check_tensors, make_generator, mlp, reset_parameters, resolve_device
+from .._torch import (Resumable, check_hidden, check_tensor, check_tensors, make_generator, mlp, reset_parameters,
+                      resolve_device)
 from .._validation import check_bool, check_array, check_float, check_int, check_n_features, check_option, check_range
 
 __all__ = [
@@ -182,7 +183,9 @@ class MLPGenerator(nn.Module):
     def __init__(self, latent_dim: int, n_features: int, hidden=(128, 128), output: str = "linear"):
         super().__init__()
         self.output = check_option(output, "output", tuple(OUTPUTS))
-        layers = mlp([latent_dim, *hidden, n_features], nn.ReLU)
+        self.latent_dim = check_int(latent_dim, "latent_dim", minimum=1)
+        n_features = check_int(n_features, "n_features", minimum=1)
+        layers = mlp([latent_dim, *check_hidden(hidden), n_features], nn.ReLU)
         if output == "sigmoid":
             layers.append(nn.Sigmoid())
         elif output == "tanh":
@@ -190,7 +193,7 @@ class MLPGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z)
+        return self.net(check_tensor(z, "z", shape=(None, self.latent_dim), finite=False))
 
 
 class MLPDiscriminator(nn.Module):
@@ -198,10 +201,11 @@ class MLPDiscriminator(nn.Module):
 
     def __init__(self, n_features: int, hidden=(128, 128)):
         super().__init__()
-        self.net = mlp([n_features, *hidden, 1], lambda: nn.LeakyReLU(0.2))
+        self.n_features = check_int(n_features, "n_features", minimum=1)
+        self.net = mlp([n_features, *check_hidden(hidden), 1], lambda: nn.LeakyReLU(0.2))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).squeeze(-1)
+        return self.net(check_tensor(x, "x", shape=(None, self.n_features), finite=False)).squeeze(-1)
 
 
 # --------------------------------------------------------------------------------------
