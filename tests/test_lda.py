@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import itertools
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -31,6 +32,7 @@ from genlib.classic.lda import (
     collapsed_conditional,
     collapsed_gibbs_sweep,
     collapsed_log_joint,
+    compiled_collapsed_gibbs_sweep,
     counts_to_tokens,
     dirichlet_multinomial_log_likelihood,
     document_completion_perplexity,
@@ -136,8 +138,8 @@ def _run_chain(method, X, K, alpha, beta, n_sweeps, seed, wrong=False):
     freq = np.zeros(K ** doc.size)
     codes = K ** np.arange(doc.size)[::-1]
     for _ in range(n_sweeps):
-        if method == "collapsed":
-            collapsed_gibbs_sweep(doc, word, z, doc_topic, word_topic, topic_total, rng)
+        if method == "collapsed":  # the compiled sweep (numba), as fit runs it
+            compiled_collapsed_gibbs_sweep()(doc, word, z, doc_topic, word_topic, topic_total, rng.random(doc.size))
         elif method == "blocked":
             z = blocked_gibbs_sweep(doc, word, n_dk, n_kw, alpha, beta, rng)
             n_dk, n_kw = topic_counts(doc, word, z, D, V, K)
@@ -152,6 +154,53 @@ def _run_chain(method, X, K, alpha, beta, n_sweeps, seed, wrong=False):
                 n_kw[k, word[i]] += 1
         freq[int(z @ codes)] += 1
     return freq / n_sweeps
+
+
+def _sweep_state(seed, n_docs=80):
+    """A random assignment of a bars corpus and its count arrays, as the sweep takes them."""
+    X = sp.csr_matrix(make_bars(n_docs, random_state=seed)["counts"])
+    doc, word = counts_to_tokens(X)
+    alpha, beta, K, (D, V) = np.linspace(0.1, 1.0, 10), 0.05, 10, X.shape
+    z = np.random.default_rng(seed).integers(K, size=doc.size)
+    n_dk, n_kw = topic_counts(doc, word, z, D, V, K)
+    return [doc, word, z, n_dk + alpha, np.ascontiguousarray(n_kw.T) + beta, n_kw.sum(axis=1) + V * beta], alpha, beta
+
+
+def test_compiled_sweep_is_the_python_function_and_gives_the_same_assignments():
+    numba = pytest.importorskip("numba")
+    compiled = compiled_collapsed_gibbs_sweep()
+    assert isinstance(compiled, numba.core.registry.CPUDispatcher) and compiled.py_func is collapsed_gibbs_sweep
+    python, alpha, beta = _sweep_state(seed=3)
+    fast = [a.copy() for a in python]
+    rng = np.random.default_rng(4)
+    for _ in range(5):  # the same uniforms for both: the same floating-point operations in the same order
+        u = rng.random(python[0].size)
+        collapsed_gibbs_sweep(*python, u)
+        compiled(*fast, u)
+        for a, b in zip(python, fast):
+            np.testing.assert_array_equal(a, b)
+    # and the counts are those of the new assignment: every token was removed and put back
+    doc, word, z, doc_topic, word_topic, topic_total = fast
+    n_dk, n_kw = topic_counts(doc, word, z, doc_topic.shape[0], word_topic.shape[0], 10)
+    np.testing.assert_allclose(doc_topic, n_dk + alpha, atol=1e-9)
+    np.testing.assert_allclose(word_topic, n_kw.T + beta, atol=1e-9)
+    np.testing.assert_allclose(topic_total, n_kw.sum(axis=1) + word_topic.shape[0] * beta, atol=1e-9)
+    assert not np.array_equal(z, _sweep_state(seed=3)[0][2])  # the sweep moved tokens
+
+
+def test_without_numba_the_python_function_runs_and_fit_warns(monkeypatch):
+    compiled_collapsed_gibbs_sweep.cache_clear()
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` raises ImportError
+    try:
+        assert compiled_collapsed_gibbs_sweep() is collapsed_gibbs_sweep
+        with pytest.warns(RuntimeWarning, match="numba"):
+            slow = LatentDirichletAllocation(2, n_iter=3, random_state=0).fit(TINY)
+    finally:
+        compiled_collapsed_gibbs_sweep.cache_clear()
+    monkeypatch.undo()
+    fast = LatentDirichletAllocation(2, n_iter=3, random_state=0).fit(TINY)
+    np.testing.assert_array_equal(slow.assignments_, fast.assignments_)  # same seed, same chain
+    np.testing.assert_array_equal(slow.components_, fast.components_)
 
 
 # Total-variation bound for 20,000 sweeps over 32 states: with an effective sample size of
