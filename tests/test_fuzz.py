@@ -384,6 +384,8 @@ def _function_cases():
         "genlib.plotting.table": dict(rows=[["a", 1.0]], columns=["name", "value"]),
         # the HMM inference functions (the chapter calls them on arrays it builds)
         **_hmm_cases(),
+        # LDA's counts, joint, Minka updates, Gibbs sweeps and held-out evaluation
+        **_lda_cases(),
         # the Gaussian toolbox
         "genlib.classic.gmm.precision_cholesky": dict(covariances=np.stack([np.eye(2)] * 3), covariance_type="full"),
         "genlib.classic.gmm.n_parameters": dict(n_components=3, n_features=2, covariance_type="full"),
@@ -470,6 +472,37 @@ def _hmm_cases():
     }
 
 
+def _lda_cases():
+    from genlib.classic.lda import counts_to_tokens, topic_counts
+
+    X = np.array([[2, 1, 0], [0, 1, 1]])  # 2 documents, 3 words, 5 tokens
+    doc, word = counts_to_tokens(X)
+    z = np.array([0, 1, 1, 0, 1])
+    n_dk, n_kw = topic_counts(doc, word, z, 2, 3, 2)
+    phi = np.array([[0.6, 0.3, 0.1], [0.1, 0.3, 0.6]])
+    lda = "genlib.classic.lda."
+    return {
+        lda + "counts_to_tokens": dict(X=X),
+        lda + "topic_counts": dict(doc=doc, word=word, z=z, n_docs=2, n_words=3, n_topics=2),
+        lda + "collapsed_log_joint": dict(n_dk=n_dk, n_kw=n_kw, alpha=0.5, beta=0.1),
+        lda + "dirichlet_multinomial_log_likelihood": dict(counts=n_dk, concentration=0.5),
+        lda + "minka_alpha_update": dict(n_dk=n_dk, alpha=1.0),
+        lda + "minka_beta_update": dict(n_kw=n_kw, beta=1.0),
+        lda + "collapsed_conditional": dict(i=0, doc=doc, word=word, z=z, n_topics=2, n_words=3, alpha=0.5, beta=0.1),
+        # updates its arrays in place, keeping them consistent: every later call sees valid counts
+        lda + "collapsed_gibbs_sweep": dict(doc=doc, word=word, z=z.copy(), doc_topic=n_dk + 0.5,
+                                            word_topic=n_kw.T + 0.1, topic_total=n_kw.sum(axis=1) + 0.3,
+                                            u=np.linspace(0.0, 0.9, 5)),
+        lda + "blocked_gibbs_sweep": dict(doc=doc, word=word, n_dk=n_dk, n_kw=n_kw, alpha=0.5, beta=0.1,
+                                          rng=np.random.default_rng(0)),
+        lda + "sample_dirichlet": dict(concentration=np.full((3, 2), 0.5), rng=np.random.default_rng(0)),
+        lda + "sample_documents": dict(theta=np.array([[0.5, 0.5], [1.0, 0.0]]), phi=phi, lengths=[5, 5],
+                                       rng=np.random.default_rng(0)),
+        lda + "sample_theta_given_topics": dict(X=X, topic_word=phi, alpha=0.5, n_iter=4, random_state=0),
+        lda + "document_completion_perplexity": dict(X=X, topic_word=phi, alpha=0.5, n_iter=4, random_state=0),
+    }
+
+
 def _tiny_net():
     import torch
 
@@ -514,7 +547,6 @@ def test_functions_refuse_junk_arguments(name):
 #: above validate what users pass. Each is checked against its reference in its own test file.
 KERNELS = {
     "genlib.classic.gmm": "the Gaussian toolbox: tests/test_gmm.py, tests/test_gda.py",
-    "genlib.classic.lda": "the Gibbs sweeps and counts: tests/test_lda.py",
     "genlib.classic.hmm_inference": "validated and fuzzed in tests/test_hmm_inference.py",
     "genlib.energy.ais": "AIS paths and partition functions: tests/test_ais.py",
     "genlib.energy.boltzmann": "the energy: tests/test_boltzmann.py",

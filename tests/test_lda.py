@@ -28,11 +28,12 @@ from genlib.base import NotFittedError
 from genlib.classic import LatentDirichletAllocation
 from genlib.classic.lda import (
     _CollapsedLogJoint,
+    _collapsed_sweep_loop,
+    _compiled_sweep,
     blocked_gibbs_sweep,
     collapsed_conditional,
     collapsed_gibbs_sweep,
     collapsed_log_joint,
-    compiled_collapsed_gibbs_sweep,
     counts_to_tokens,
     dirichlet_multinomial_log_likelihood,
     document_completion_perplexity,
@@ -139,7 +140,7 @@ def _run_chain(method, X, K, alpha, beta, n_sweeps, seed, wrong=False):
     codes = K ** np.arange(doc.size)[::-1]
     for _ in range(n_sweeps):
         if method == "collapsed":  # the compiled sweep (numba), as fit runs it
-            compiled_collapsed_gibbs_sweep()(doc, word, z, doc_topic, word_topic, topic_total, rng.random(doc.size))
+            collapsed_gibbs_sweep(doc, word, z, doc_topic, word_topic, topic_total, rng.random(doc.size))
         elif method == "blocked":
             z = blocked_gibbs_sweep(doc, word, n_dk, n_kw, alpha, beta, rng)
             n_dk, n_kw = topic_counts(doc, word, z, D, V, K)
@@ -168,15 +169,15 @@ def _sweep_state(seed, n_docs=80):
 
 def test_compiled_sweep_is_the_python_function_and_gives_the_same_assignments():
     numba = pytest.importorskip("numba")
-    compiled = compiled_collapsed_gibbs_sweep()
-    assert isinstance(compiled, numba.core.registry.CPUDispatcher) and compiled.py_func is collapsed_gibbs_sweep
+    compiled = _compiled_sweep()  # what collapsed_gibbs_sweep and fit run
+    assert isinstance(compiled, numba.core.registry.CPUDispatcher) and compiled.py_func is _collapsed_sweep_loop
     python, alpha, beta = _sweep_state(seed=3)
     fast = [a.copy() for a in python]
     rng = np.random.default_rng(4)
     for _ in range(5):  # the same uniforms for both: the same floating-point operations in the same order
         u = rng.random(python[0].size)
-        collapsed_gibbs_sweep(*python, u)
-        compiled(*fast, u)
+        collapsed_gibbs_sweep(*python, u, compiled=False)  # the loop, run as Python
+        collapsed_gibbs_sweep(*fast, u)  # the same loop, compiled
         for a, b in zip(python, fast):
             np.testing.assert_array_equal(a, b)
     # and the counts are those of the new assignment: every token was removed and put back
@@ -189,14 +190,14 @@ def test_compiled_sweep_is_the_python_function_and_gives_the_same_assignments():
 
 
 def test_without_numba_the_python_function_runs_and_fit_warns(monkeypatch):
-    compiled_collapsed_gibbs_sweep.cache_clear()
+    _compiled_sweep.cache_clear()
     monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` raises ImportError
     try:
-        assert compiled_collapsed_gibbs_sweep() is collapsed_gibbs_sweep
+        assert _compiled_sweep() is _collapsed_sweep_loop
         with pytest.warns(RuntimeWarning, match="numba"):
             slow = LatentDirichletAllocation(2, n_iter=3, random_state=0).fit(TINY)
     finally:
-        compiled_collapsed_gibbs_sweep.cache_clear()
+        _compiled_sweep.cache_clear()
     monkeypatch.undo()
     fast = LatentDirichletAllocation(2, n_iter=3, random_state=0).fit(TINY)
     np.testing.assert_array_equal(slow.assignments_, fast.assignments_)  # same seed, same chain
