@@ -105,13 +105,14 @@ def python_sweep_rate(X, n_sweeps: int) -> dict:
     rng = np.random.default_rng(SEED)
     z = rng.integers(K, size=doc.size)
     n_dk, n_kw = topic_counts(doc, word, z, X.shape[0], X.shape[1], K)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     for _ in range(n_sweeps):
         n_dk, n_kw, z = _collapsed_sweep_counts(doc, word, z, n_dk, n_kw, np.full(K, 0.1), 0.05, rng,
                                                 sweep=_collapsed_sweep_loop)
-    seconds = time.perf_counter() - t0
-    return {"method": "collapsed", "sweeps": n_sweeps, "seconds": seconds,
-            "token_updates_per_second": doc.size * n_sweeps / seconds}
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return {"method": "collapsed", "sweeps": n_sweeps, "seconds": seconds, "cpu_seconds": cpu,
+            "token_updates_per_second": doc.size * n_sweeps / seconds,
+            "token_updates_per_cpu_second": doc.size * n_sweeps / cpu}
 
 
 _JIT_PROBE = """
@@ -198,12 +199,14 @@ def main() -> None:
                        "token_updates_per_second": n_tokens * n_iter / wall,
                        "token_updates_per_cpu_second": n_tokens * n_iter / cpu}
     rates["collapsed_python"] = python_sweep_rate(X_train, n_sweeps=1 if quick else 3)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     sklearn_fit(10)
-    sk_seconds = time.perf_counter() - t0
-    sk_rate = {"max_iter": 10, "seconds": sk_seconds, "tokens_per_second": n_tokens * 10 / sk_seconds}
+    sk_seconds, sk_cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    sk_rate = {"max_iter": 10, "seconds": sk_seconds, "cpu_seconds": sk_cpu,
+               "tokens_per_second": n_tokens * 10 / sk_seconds, "tokens_per_cpu_second": n_tokens * 10 / sk_cpu}
     default = LatentDirichletAllocation().method
-    exact = {name: r["token_updates_per_second"] for name, r in rates.items() if name != "collapsed_python"}
+    # fastest per CPU-second of one core: the wall-clock rate also counts what else the machine runs
+    exact = {name: r["token_updates_per_cpu_second"] for name, r in rates.items() if name != "collapsed_python"}
     fastest = max(exact, key=exact.get)
     data["default_method"] = default
     cases.append(_common.case(

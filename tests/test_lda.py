@@ -204,6 +204,25 @@ def test_without_numba_the_python_function_runs_and_fit_warns(monkeypatch):
     np.testing.assert_array_equal(slow.components_, fast.components_)
 
 
+def test_sweep_refuses_counts_that_do_not_hold_its_tokens_and_changes_nothing():
+    state, alpha, beta = _sweep_state(seed=5)
+    doc, word, z, doc_topic, word_topic, topic_total = state
+    u = np.random.default_rng(0).random(doc.size)
+    broken = doc_topic - alpha - 0.5  # alpha removed and more: some count of z is missing
+    before = [a.copy() for a in (z, broken, word_topic, topic_total)]
+    with pytest.raises(ValueError, match="counts of z"):
+        collapsed_gibbs_sweep(doc, word, z, broken, word_topic, topic_total, u)
+    for a, b in zip(before, (z, broken, word_topic, topic_total)):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="u must hold"):
+        collapsed_gibbs_sweep(doc, word, z, doc_topic, word_topic, topic_total, u + 1.0)
+    with pytest.raises(TypeError, match="z must be"):
+        collapsed_gibbs_sweep(doc, word, z.tolist(), doc_topic, word_topic, topic_total, u)
+    # a part of the corpus (whole documents) with the counts of all of it, as AD-LDA sweeps: accepted
+    part = doc < 40
+    collapsed_gibbs_sweep(doc[part], word[part], z[part].copy(), doc_topic, word_topic, topic_total, u[part])
+
+
 # Total-variation bound for 20,000 sweeps over 32 states: with an effective sample size of
 # M >= 5,000 (autocorrelation of a few sweeps at most on this tiny corpus), the expected TV of
 # the empirical distribution is <= 0.5 * sum_s sqrt(2 p_s / (pi M)) <= 0.5 * sqrt(2 * 32 / (pi M))

@@ -508,8 +508,8 @@ def collapsed_gibbs_sweep(doc, word, z, doc_topic, word_topic, topic_total, u, *
     -----
     The counts are kept with their priors already added, as floats, so the conditional is
     one multiply and one divide per topic; adding and removing 1 is exact (integers plus a
-    fixed prior, far below 2**53). The arguments are checked first (the counts must be those
-    of ``z`` plus positive priors), so a refused call changes nothing.
+    fixed prior, far below 2**53). The arguments are checked first (the counts must hold those
+    of ``z`` plus a positive remainder), so a refused call changes nothing.
 
     Examples
     --------
@@ -547,14 +547,14 @@ def collapsed_gibbs_sweep(doc, word, z, doc_topic, word_topic, topic_total, u, *
         raise ValueError(f"u must hold one uniform number in [0, 1) per token ({doc.shape[0]}), got "
                          f"{u.shape[0]} in [{u.min() if u.size else 0:.3g}, {u.max() if u.size else 0:.3g}]; "
                          f"pass rng.random(len(doc)).")
-    # the counts must be those of z plus positive priors: alpha_k in every row, beta everywhere
+    # the counts must hold at least the tokens of z, plus a positive remainder (the priors, and the counts of
+    # tokens not passed, as when a corpus is swept in parts): then every weight of the conditional is positive
     n_dk, n_kw = _topic_counts(doc, word, z, D, V, K)
-    alpha, beta = doc_topic - n_dk, word_topic - n_kw.T  # (D, K), (V, K)
-    if not (np.all(np.isfinite(alpha)) and np.all(np.isfinite(beta)) and np.all(np.isfinite(topic_total))
-            and alpha.min() > 0 and beta.min() > 0 and np.allclose(alpha, alpha[0]) and np.allclose(beta, beta[0, 0])
-            and np.allclose(topic_total, n_kw.sum(axis=1) + V * beta[0, 0])):
-        raise ValueError("doc_topic, word_topic and topic_total must be the counts of z plus positive priors "
-                         "(n_dk + alpha_k, n_kw + beta, n_k + V beta); build them from topic_counts(doc, word, z, ...).")
+    rest = (doc_topic - n_dk, word_topic - n_kw.T, topic_total - n_kw.sum(axis=1))
+    if not all(np.all(np.isfinite(r)) and (r.size == 0 or r.min() > 0) for r in rest):
+        raise ValueError("doc_topic, word_topic and topic_total must hold the counts of z plus a positive "
+                         "remainder (n_dk + alpha_k, n_kw + beta, n_k + V beta); build them from "
+                         "topic_counts(doc, word, z, ...) and the priors.")
     sweep = _compiled_sweep() if compiled else _collapsed_sweep_loop
     sweep(doc, word, z, doc_topic, word_topic, topic_total, u)
 
