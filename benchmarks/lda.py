@@ -27,7 +27,8 @@ Cases
   Python (numba's fallback), of the blocked sampler, and scikit-learn's tokens processed per
   second (tokens x iterations / seconds); per CPU-second rates too, since a shared machine's
   load lowers the wall-clock rate. Target (issue 19): the collapsed sampler >= 1,000,000 token
-  updates per second, and the default method is the fastest exact one.
+  updates per second of one core (per CPU-second; the wall-clock rate is recorded beside it, with the
+  machine's load), and the default method is the fastest exact one (per CPU-second).
 - ``jit_compile``: in fresh processes with an empty numba cache folder, the time to import
   numba and the first call (compilation); then again with the cache filled (loading).
 - ``perplexity_at_equal_time``: scikit-learn's batch VB at its default ``max_iter=10``
@@ -213,9 +214,10 @@ def main() -> None:
         # ratio: scikit-learn's tokens per second (per iteration) over the compiled collapsed sampler's
         "token_updates_per_second", rates["collapsed_compiled"], sk_rate,
         ratio=sk_rate["tokens_per_second"] / rates["collapsed_compiled"]["token_updates_per_second"],
-        target="issue 19: the collapsed sampler >= 1,000,000 token updates per second on one core, and the "
-               "default method is the fastest exact one",
-        met=bool(rates["collapsed_compiled"]["token_updates_per_second"] >= 1e6
+        target="issue 19: the collapsed sampler >= 1,000,000 token updates per second on one core (per CPU-second: "
+               "the wall-clock rate also counts the other processes of a shared machine), and the default method "
+               "is the fastest exact one",
+        met=bool(rates["collapsed_compiled"]["token_updates_per_cpu_second"] >= 1e6
                  and rates[fastest]["method"] == default),
         blocked=rates["blocked"], collapsed_python=rates["collapsed_python"], fastest=fastest, data=data))
     cases.append(_common.case("jit_compile", jit_compile_seconds(), None,

@@ -525,10 +525,12 @@ def learned(bars):
 
 
 def test_defaults_learn_the_priors_of_the_bars(bars, learned):
-    # the bars were drawn with a symmetric alpha = 0.5: the learned alpha_k scatter around it (each from
-
+    # the bars were drawn with a symmetric alpha = 0.5; the reference for what 200 documents of 50 words can
+    # tell is Minka's estimate on the TRUE topic counts (no inference): the learned alpha is close to it
     assert learned.alpha_.shape == (10,) and learned.history_["alpha"].shape == (400, 10)
     assert 0.35 < learned.alpha_.mean() < 0.65, learned.alpha_
+    from_true_counts = minka_alpha_update(bars[0]["doc_topic_counts"], 1.0).mean()
+    assert abs(learned.alpha_.mean() - from_true_counts) < 0.1, (learned.alpha_.mean(), from_true_counts)
     assert learned.beta_ < 0.1  # below its starting value
     errors, _ = matched_l1(learned.components_, bars[0]["topics"])
     assert errors.max() < RECOVERY_BOUND, np.round(errors, 3)

@@ -153,10 +153,10 @@ def _check_count_matrix(value, name: str, shape: str, *, dtype=np.float64) -> np
     arr = check_array(value, name, ndim=2, dtype=dtype)
     if arr.shape[1] == 0:
         raise ValueError(f"{name} must have shape {shape} with at least one column, got {arr.shape}.")
-    if arr.min() < 0:
+    if arr.min() < -1e-9:  # rounding of counts kept with their priors added (n + alpha - alpha) is tolerated
         raise ValueError(f"{name} must hold counts >= 0, got a minimum of {arr.min():.3g}; "
                          f"build it with topic_counts(doc, word, z, ...).")
-    return arr
+    return np.maximum(arr, 0.0)
 
 
 # --------------------------------------------------------------------------------------------
