@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import itertools
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -27,6 +28,8 @@ from genlib.base import NotFittedError
 from genlib.classic import LatentDirichletAllocation
 from genlib.classic.lda import (
     _CollapsedLogJoint,
+    _collapsed_sweep_loop,
+    _compiled_sweep,
     blocked_gibbs_sweep,
     collapsed_conditional,
     collapsed_gibbs_sweep,
@@ -136,8 +139,8 @@ def _run_chain(method, X, K, alpha, beta, n_sweeps, seed, wrong=False):
     freq = np.zeros(K ** doc.size)
     codes = K ** np.arange(doc.size)[::-1]
     for _ in range(n_sweeps):
-        if method == "collapsed":
-            collapsed_gibbs_sweep(doc, word, z, doc_topic, word_topic, topic_total, rng)
+        if method == "collapsed":  # the compiled sweep (numba), as fit runs it
+            collapsed_gibbs_sweep(doc, word, z, doc_topic, word_topic, topic_total, rng.random(doc.size))
         elif method == "blocked":
             z = blocked_gibbs_sweep(doc, word, n_dk, n_kw, alpha, beta, rng)
             n_dk, n_kw = topic_counts(doc, word, z, D, V, K)
@@ -152,6 +155,72 @@ def _run_chain(method, X, K, alpha, beta, n_sweeps, seed, wrong=False):
                 n_kw[k, word[i]] += 1
         freq[int(z @ codes)] += 1
     return freq / n_sweeps
+
+
+def _sweep_state(seed, n_docs=80):
+    """A random assignment of a bars corpus and its count arrays, as the sweep takes them."""
+    X = sp.csr_matrix(make_bars(n_docs, random_state=seed)["counts"])
+    doc, word = counts_to_tokens(X)
+    alpha, beta, K, (D, V) = np.linspace(0.1, 1.0, 10), 0.05, 10, X.shape
+    z = np.random.default_rng(seed).integers(K, size=doc.size)
+    n_dk, n_kw = topic_counts(doc, word, z, D, V, K)
+    return [doc, word, z, n_dk + alpha, np.ascontiguousarray(n_kw.T) + beta, n_kw.sum(axis=1) + V * beta], alpha, beta
+
+
+def test_compiled_sweep_is_the_python_function_and_gives_the_same_assignments():
+    numba = pytest.importorskip("numba")
+    compiled = _compiled_sweep()  # what collapsed_gibbs_sweep and fit run
+    assert isinstance(compiled, numba.core.registry.CPUDispatcher) and compiled.py_func is _collapsed_sweep_loop
+    python, alpha, beta = _sweep_state(seed=3)
+    fast = [a.copy() for a in python]
+    rng = np.random.default_rng(4)
+    for _ in range(5):  # the same uniforms for both: the same floating-point operations in the same order
+        u = rng.random(python[0].size)
+        collapsed_gibbs_sweep(*python, u, compiled=False)  # the loop, run as Python
+        collapsed_gibbs_sweep(*fast, u)  # the same loop, compiled
+        for a, b in zip(python, fast):
+            np.testing.assert_array_equal(a, b)
+    # and the counts are those of the new assignment: every token was removed and put back
+    doc, word, z, doc_topic, word_topic, topic_total = fast
+    n_dk, n_kw = topic_counts(doc, word, z, doc_topic.shape[0], word_topic.shape[0], 10)
+    np.testing.assert_allclose(doc_topic, n_dk + alpha, atol=1e-9)
+    np.testing.assert_allclose(word_topic, n_kw.T + beta, atol=1e-9)
+    np.testing.assert_allclose(topic_total, n_kw.sum(axis=1) + word_topic.shape[0] * beta, atol=1e-9)
+    assert not np.array_equal(z, _sweep_state(seed=3)[0][2])  # the sweep moved tokens
+
+
+def test_without_numba_the_python_function_runs_and_fit_warns(monkeypatch):
+    _compiled_sweep.cache_clear()
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` raises ImportError
+    try:
+        assert _compiled_sweep() is _collapsed_sweep_loop
+        with pytest.warns(RuntimeWarning, match="numba"):
+            slow = LatentDirichletAllocation(2, n_iter=3, random_state=0).fit(TINY)
+    finally:
+        _compiled_sweep.cache_clear()
+    monkeypatch.undo()
+    fast = LatentDirichletAllocation(2, n_iter=3, random_state=0).fit(TINY)
+    np.testing.assert_array_equal(slow.assignments_, fast.assignments_)  # same seed, same chain
+    np.testing.assert_array_equal(slow.components_, fast.components_)
+
+
+def test_sweep_refuses_counts_that_do_not_hold_its_tokens_and_changes_nothing():
+    state, alpha, beta = _sweep_state(seed=5)
+    doc, word, z, doc_topic, word_topic, topic_total = state
+    u = np.random.default_rng(0).random(doc.size)
+    broken = doc_topic - alpha - 0.5  # alpha removed and more: some count of z is missing
+    before = [a.copy() for a in (z, broken, word_topic, topic_total)]
+    with pytest.raises(ValueError, match="counts of z"):
+        collapsed_gibbs_sweep(doc, word, z, broken, word_topic, topic_total, u)
+    for a, b in zip(before, (z, broken, word_topic, topic_total)):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="u must hold"):
+        collapsed_gibbs_sweep(doc, word, z, doc_topic, word_topic, topic_total, u + 1.0)
+    with pytest.raises(TypeError, match="z must be"):
+        collapsed_gibbs_sweep(doc, word, z.tolist(), doc_topic, word_topic, topic_total, u)
+    # a part of the corpus (whole documents) with the counts of all of it, as AD-LDA sweeps: accepted
+    part = doc < 40
+    collapsed_gibbs_sweep(doc[part], word[part], z[part].copy(), doc_topic, word_topic, topic_total, u[part])
 
 
 # Total-variation bound for 20,000 sweeps over 32 states: with an effective sample size of
@@ -456,10 +525,12 @@ def learned(bars):
 
 
 def test_defaults_learn_the_priors_of_the_bars(bars, learned):
-    # the bars were drawn with a symmetric alpha = 0.5: the learned alpha_k scatter around it (each from
-
+    # the bars were drawn with a symmetric alpha = 0.5; the reference for what 200 documents of 50 words can
+    # tell is Minka's estimate on the TRUE topic counts (no inference): the learned alpha is close to it
     assert learned.alpha_.shape == (10,) and learned.history_["alpha"].shape == (400, 10)
     assert 0.35 < learned.alpha_.mean() < 0.65, learned.alpha_
+    from_true_counts = minka_alpha_update(bars[0]["doc_topic_counts"], 1.0).mean()
+    assert abs(learned.alpha_.mean() - from_true_counts) < 0.1, (learned.alpha_.mean(), from_true_counts)
     assert learned.beta_ < 0.1  # below its starting value
     errors, _ = matched_l1(learned.components_, bars[0]["topics"])
     assert errors.max() < RECOVERY_BOUND, np.round(errors, 3)

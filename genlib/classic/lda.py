@@ -26,14 +26,17 @@ given topic k, n_k = sum_w n_kw), and the conditional of one assignment (eq. lda
 
 where ``^-i`` means "counted without token i". Two samplers use these equations:
 
-- ``method="collapsed"``: the exact sequential collapsed Gibbs sampler, one token at a time
-  (:func:`collapsed_gibbs_sweep`). It is written for reading and is the reference.
+- ``method="collapsed"`` (the default): the exact sequential collapsed Gibbs sampler, one
+  token at a time (:func:`collapsed_gibbs_sweep`). The loop is written for reading, and numba
+  compiles that same function to machine code (:func:`_compiled_sweep`), which
+  makes it the fastest of the two per token as well as per sweep.
 - ``method="blocked"``: an *uncollapsed* blocked Gibbs sampler (:func:`blocked_gibbs_sweep`)
-  that alternates ``theta, phi | z`` (independent Dirichlets, eq. lda-theta-post) and ``z | theta, phi`` (every token independently, eq. lda-z-post,
-  p(z_i = k) ∝ theta_dk phi_kw). Both blocks are exact conditionals of the joint
-  (eq. lda-joint), so the chain targets exactly the same posterior; it needs more sweeps than
-  the collapsed sampler (theta and phi are not integrated out), but one sweep is a handful
-  of vectorised NumPy operations over all tokens at once, hundreds of times cheaper.
+  that alternates ``theta, phi | z`` (independent Dirichlets, eq. lda-theta-post) and
+  ``z | theta, phi`` (every token independently, eq. lda-z-post, p(z_i = k) ∝ theta_dk phi_kw).
+  Both blocks are exact conditionals of the joint (eq. lda-joint), so the chain targets exactly
+  the same posterior; it needs more sweeps than the collapsed sampler (theta and phi are not
+  integrated out), and one sweep is a handful of vectorised NumPy operations over all tokens,
+  so it needs no compiler.
 
 The priors are learned by default (Wallach, 2008; Wallach, Mimno & McCallum, 2009, "Rethinking
 LDA: why priors matter"), as MALLET does: every few sweeps the current counts n_dk and n_kw are
@@ -61,7 +64,9 @@ checked against the truth.
 
 from __future__ import annotations
 
+import functools
 import time
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -70,6 +75,9 @@ from sklearn.base import BaseEstimator
 
 from ._checks import atomic_fit, check_verbose
 from .._validation import (
+    _to_numeric,
+    check_array,
+    check_bool,
     check_counts,
     check_float,
     check_int,
@@ -77,6 +85,7 @@ from .._validation import (
     check_n_features,
     check_option,
     check_random_state,
+    check_stochastic,
 )
 from ..datasets.text import bars_topics, make_bars  # noqa: F401  (their home before genlib.datasets)
 
@@ -119,6 +128,37 @@ def _check_concentration(value, name: str, size: int) -> np.ndarray:
     return arr
 
 
+def _check_tokens(name: str, value, n: int | None = None, upper: int | None = None, what: str = "") -> np.ndarray:
+    """A 1-D array of non-negative integer indices (tokens' documents, words or topics), as int64."""
+    arr = _to_numeric(value, name)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array with one entry per token, got shape {arr.shape}; "
+                         f"build the token arrays with counts_to_tokens(X).")
+    if arr.dtype.kind not in "iu" and not (arr.dtype.kind == "b" and arr.size == 0):
+        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise TypeError(f"{name} must hold integer indices, got dtype {arr.dtype}; pass an int array.")
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"{name} must have one entry per token ({n}, the length of doc), got {arr.shape[0]}; "
+                         f"pass arrays built together by counts_to_tokens.")
+    if arr.size and (arr.min() < 0 or (upper is not None and arr.max() >= upper)):
+        bound = f"[0, {upper})" if upper is not None else ">= 0"
+        raise ValueError(f"{name} must hold indices in {bound}{what}, got range [{arr.min()}, {arr.max()}].")
+    return arr.astype(np.int64, copy=False)
+
+
+def _check_count_matrix(value, name: str, shape: str, *, dtype=np.float64) -> np.ndarray:
+    """A 2-D array of finite non-negative counts (integers in principle; the Gamma functions take any)."""
+    arr = check_array(value, name, ndim=2, dtype=dtype)
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} must have shape {shape} with at least one column, got {arr.shape}.")
+    if arr.min() < -1e-9:  # rounding of counts kept with their priors added (n + alpha - alpha) is tolerated
+        raise ValueError(f"{name} must hold counts >= 0, got a minimum of {arr.min():.3g}; "
+                         f"build it with topic_counts(doc, word, z, ...).")
+    return np.maximum(arr, 0.0)
+
+
 # --------------------------------------------------------------------------------------------
 # Data: the token representation
 # --------------------------------------------------------------------------------------------
@@ -140,7 +180,7 @@ def counts_to_tokens(X) -> tuple[np.ndarray, np.ndarray]:
     >>> doc.tolist(), word.tolist()
     ([0, 0, 0, 1], [0, 0, 2, 1])
     """
-    X = sp.csr_matrix(X)
+    X = check_counts(X, "X", allow_empty_rows=True)  # CSR of int64
     rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
     data = X.data.astype(np.int64)
     return np.repeat(rows, data), np.repeat(X.indices.astype(np.int64), data)
@@ -155,6 +195,17 @@ def topic_counts(doc, word, z, n_docs: int, n_words: int, n_topics: int):
     >>> n_dk.tolist(), n_kw.tolist()
     ([[0, 2], [1, 0]], [[0, 1], [1, 1]])
     """
+    n_docs = check_int(n_docs, "n_docs", minimum=1)
+    n_words = check_int(n_words, "n_words", minimum=1)
+    n_topics = check_int(n_topics, "n_topics", minimum=1)
+    doc = _check_tokens("doc", doc, upper=n_docs, what=" (n_docs)")
+    word = _check_tokens("word", word, doc.shape[0], upper=n_words, what=" (n_words)")
+    z = _check_tokens("z", z, doc.shape[0], upper=n_topics, what=" (n_topics)")
+    return _topic_counts(doc, word, z, n_docs, n_words, n_topics)
+
+
+def _topic_counts(doc, word, z, n_docs: int, n_words: int, n_topics: int):
+    """:func:`topic_counts` without the checks, for the samplers' own arrays."""
     n_dk = np.bincount(doc * n_topics + z, minlength=n_docs * n_topics).reshape(n_docs, n_topics)
     n_kw = np.bincount(z * n_words + word, minlength=n_topics * n_words).reshape(n_topics, n_words)
     return n_dk, n_kw
@@ -183,10 +234,17 @@ def collapsed_log_joint(n_dk, n_kw, alpha: float, beta: float) -> float:
     >>> round(float(np.exp(collapsed_log_joint(np.array([[1]]), np.array([[1, 0]]), 0.5, 1.0))), 6)
     0.5
     """
-    n_dk = np.asarray(n_dk, dtype=float)
-    n_kw = np.asarray(n_kw, dtype=float)
+    n_dk = _check_count_matrix(n_dk, "n_dk", "(n_documents, n_topics)")
+    n_kw = _check_count_matrix(n_kw, "n_kw", "(n_topics, n_words)")
     K, V = n_kw.shape
-    alpha = np.broadcast_to(np.asarray(alpha, dtype=float), (K,))  # (K,)
+    if n_dk.shape[1] != K:
+        raise ValueError(f"n_dk has {n_dk.shape[1]} topics (columns) but n_kw has {K} (rows); pass the two count "
+                         f"matrices of one assignment, as topic_counts returns them.")
+    if not np.isclose(n_dk.sum(), n_kw.sum()):
+        raise ValueError(f"n_dk counts {n_dk.sum():g} tokens but n_kw counts {n_kw.sum():g}; both must count the "
+                         f"tokens of one assignment (topic_counts).")
+    alpha = _check_concentration(alpha, "alpha", K)  # (K,)
+    beta = check_float(beta, "beta", minimum=0.0, strict=True)
     # sum_d [log G(A) - log G(N_d + A) + sum_k (log G(n_dk + a_k) - log G(a_k))], A = sum_k a_k
     docs = dirichlet_multinomial_log_likelihood(n_dk, alpha)
     # sum_k [log G(V b) - log G(n_k + V b) + sum_w log G(n_kw + b) - V log G(b)]
@@ -217,8 +275,8 @@ def dirichlet_multinomial_log_likelihood(counts, concentration) -> float:
     >>> round(float(np.exp(dirichlet_multinomial_log_likelihood(np.array([[1, 0]]), 0.3))), 6)
     0.5
     """
-    counts = np.asarray(counts, dtype=float)
-    a = np.broadcast_to(np.asarray(concentration, dtype=float), counts.shape[-1:])  # (K,)
+    counts = _check_count_matrix(counts, "counts", "(n_draws, n_outcomes)")
+    a = _check_concentration(concentration, "concentration", counts.shape[1])  # (K,)
     A = a.sum()
     return float(counts.shape[0] * (gammaln(A) - gammaln(a).sum()) - gammaln(counts.sum(axis=1) + A).sum()
                  + gammaln(counts + a).sum())
@@ -256,9 +314,14 @@ def minka_alpha_update(n_dk, alpha, *, n_iter: int = 200, tol: float = 1e-7) -> 
     >>> minka_alpha_update(n_dk, 1.0).round(1).tolist()
     [2.0, 0.5, 0.5]
     """
-    n_dk = np.asarray(n_dk, dtype=float)
-    alpha = np.array(np.broadcast_to(np.asarray(alpha, dtype=float), n_dk.shape[-1:]))  # (K,)
+    n_dk = _check_count_matrix(n_dk, "n_dk", "(n_documents, n_topics)")
+    alpha = _check_concentration(alpha, "alpha", n_dk.shape[1]).copy()  # (K,)
+    n_iter = check_int(n_iter, "n_iter", minimum=1)
+    tol = check_float(tol, "tol", minimum=0.0)
     n_dk = n_dk[n_dk.sum(axis=1) > 0]
+    if n_dk.shape[0] == 0:
+        raise ValueError("n_dk holds no counts (every row sums to 0); the concentration is estimated from "
+                         "documents with at least one token.")
     N_d = n_dk.sum(axis=1)  # (D,)
     for _ in range(n_iter):
         A = alpha.sum()
@@ -294,11 +357,16 @@ def minka_beta_update(n_kw, beta: float, *, n_iter: int = 200, tol: float = 1e-7
     >>> round(minka_beta_update(n_kw, 1.0), 2)
     0.1
     """
-    n_kw = np.asarray(n_kw, dtype=float)
+    n_kw = _check_count_matrix(n_kw, "n_kw", "(n_topics, n_words)")
+    beta = check_float(beta, "beta", minimum=0.0, strict=True)
+    n_iter = check_int(n_iter, "n_iter", minimum=1)
+    tol = check_float(tol, "tol", minimum=0.0)
     n_kw = n_kw[n_kw.sum(axis=1) > 0]
+    if n_kw.shape[0] == 0:
+        raise ValueError("n_kw holds no counts (every row sums to 0); the concentration is estimated from "
+                         "topics with at least one token.")
     V = n_kw.shape[1]
     n_k = n_kw.sum(axis=1)  # (K,)
-    beta = float(beta)
     for _ in range(n_iter):
         numerator = (digamma(n_kw + beta) - digamma(beta)).sum()
         denominator = V * (digamma(n_k + V * beta) - digamma(V * beta)).sum()
@@ -349,7 +417,14 @@ def collapsed_conditional(i: int, doc, word, z, n_topics: int, n_words: int, alp
     >>> p.round(3).tolist()
     [0.429, 0.571]
     """
-    doc, word, z = (np.asarray(a, dtype=np.int64) for a in (doc, word, z))
+    n_topics = check_int(n_topics, "n_topics", minimum=1)
+    n_words = check_int(n_words, "n_words", minimum=1)
+    doc = _check_tokens("doc", doc)
+    word = _check_tokens("word", word, doc.shape[0], upper=n_words, what=" (n_words)")
+    z = _check_tokens("z", z, doc.shape[0], upper=n_topics, what=" (n_topics)")
+    i = check_int(i, "i", minimum=0, maximum=doc.shape[0] - 1)
+    alpha = _check_concentration(alpha, "alpha", n_topics)  # (K,)
+    beta = check_float(beta, "beta", minimum=0.0, strict=True)
     keep = np.arange(z.size) != i  # counts without token i: n^-i
     d, w = doc[i], word[i]
     n_dk = np.bincount(z[keep & (doc == d)], minlength=n_topics)  # (K,)
@@ -375,8 +450,24 @@ def _draw_categorical_columns(p: np.ndarray, rng: np.random.Generator) -> np.nda
     return z
 
 
-def sample_dirichlet(concentration: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One Dirichlet draw per row of ``concentration`` (..., K), via normalised Gamma variables."""
+def sample_dirichlet(concentration, rng=None) -> np.ndarray:
+    """One Dirichlet draw per row of ``concentration`` (..., K), via normalised Gamma variables.
+
+    Examples
+    --------
+    >>> theta = sample_dirichlet(np.full((3, 4), 0.5), np.random.default_rng(0))
+    >>> theta.shape, bool(np.allclose(theta.sum(axis=1), 1.0))
+    ((3, 4), True)
+    """
+    concentration = check_array(concentration, "concentration", ndim=None)
+    if concentration.size == 0 or concentration.min() <= 0:
+        raise ValueError(f"concentration must hold positive numbers (one Dirichlet per row), got "
+                         f"{'an empty array' if concentration.size == 0 else f'a minimum of {concentration.min():.3g}'}.")
+    return _sample_dirichlet(concentration, check_random_state(rng, "rng"))
+
+
+def _sample_dirichlet(concentration: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """:func:`sample_dirichlet` without the checks, for the samplers' own arrays."""
     g = np.maximum(rng.standard_gamma(concentration), _TINY)
     return g / g.sum(axis=-1, keepdims=True)
 
@@ -384,66 +475,156 @@ def sample_dirichlet(concentration: np.ndarray, rng: np.random.Generator) -> np.
 # --------------------------------------------------------------------------------------------
 # The two samplers: one sweep each
 # --------------------------------------------------------------------------------------------
-def collapsed_gibbs_sweep(doc, word, z, doc_topic, word_topic, topic_total, rng: np.random.Generator) -> None:
+def collapsed_gibbs_sweep(doc, word, z, doc_topic, word_topic, topic_total, u, *, compiled: bool = True) -> None:
     """One sweep of the sequential collapsed Gibbs sampler (Griffiths & Steyvers, 2004).
 
     Visits the tokens in order and resamples each from eq. (lda-conditional) given all the
-    others. ``z`` and the three count arrays are updated in place.
+    others. ``z`` and the three count arrays are updated in place. The loop is
+    :func:`_collapsed_sweep_loop`, written for reading; by default it runs compiled to machine
+    code by numba (:func:`_compiled_sweep`, tens of millions of token updates per second), and
+    as Python where numba does not import. Both do the same floating-point operations in the
+    same order, so they give the same assignments for the same ``u``.
 
     Parameters
     ----------
     doc, word : int arrays (N,)
         Document and word of every token.
-    z : int64 array (N,)
+    z : int64 ndarray (N,)
         Current topic of every token (updated in place).
-    doc_topic : float array (D, K)
-        n_dk + alpha for the assignment ``z``.
-    word_topic : float array (V, K)
-        n_kw + beta, stored word-major (transposed) so the row of one word is contiguous.
-    topic_total : float array (K,)
-        n_k + V beta.
-    rng : numpy.random.Generator
+    doc_topic : float64 ndarray (D, K)
+        n_dk + alpha_k for the assignment ``z`` (updated in place).
+    word_topic : float64 ndarray (V, K)
+        n_kw + beta, stored word-major (transposed) so the row of one word is contiguous
+        (updated in place).
+    topic_total : float64 ndarray (K,)
+        n_k + V beta (updated in place).
+    u : float array (N,)
+        One uniform draw on [0, 1) per token: token i takes the first topic whose cumulative
+        weight exceeds ``u[i]`` times the total (inverse-CDF sampling).
+    compiled : bool
+        Run the loop compiled by numba (default) or as Python (the same function).
 
     Notes
     -----
-    The counts are kept with their priors already added, as floats, so that the
-    conditional costs two vector operations per token; adding and removing 1 is exact up
-    to rounding at the 1e-15 level.
+    The counts are kept with their priors already added, as floats, so the conditional is
+    one multiply and one divide per topic; adding and removing 1 is exact (integers plus a
+    fixed prior, far below 2**53). The arguments are checked first (the counts must hold those
+    of ``z`` plus a positive remainder), so a refused call changes nothing.
+
+    Examples
+    --------
+    >>> doc, word, z = np.array([0, 0]), np.array([0, 1]), np.array([0, 1])
+    >>> doc_topic = np.array([[1.5, 1.5]])  # n_dk + alpha, alpha = 0.5
+    >>> word_topic = np.array([[1.5, 0.5], [0.5, 1.5]])  # (V, K): n_kw + beta, beta = 0.5
+    >>> topic_total = np.array([2.0, 2.0])  # n_k + V beta
+    >>> collapsed_gibbs_sweep(doc, word, z, doc_topic, word_topic, topic_total, np.array([0.9, 0.1]))
+    >>> z.tolist(), doc_topic.tolist()
+    ([1, 0], [[1.5, 1.5]])
     """
+    compiled = check_bool(compiled, "compiled")
+    for name, value, ndim in (("doc_topic", doc_topic, 2), ("word_topic", word_topic, 2),
+                              ("topic_total", topic_total, 1), ("z", z, 1)):
+        if not (isinstance(value, np.ndarray) and value.ndim == ndim and value.flags.writeable):
+            raise TypeError(f"{name} must be a writable {ndim}-D numpy array (the sweep updates it "
+                            f"in place), got {type(value).__name__}"
+                            f"{f' of shape {value.shape}' if isinstance(value, np.ndarray) else ''}; "
+                            f"pass a numpy array of the counts.")
+    if z.dtype != np.int64:
+        raise TypeError(f"z must be an int64 array (updated in place), got dtype {z.dtype}; pass z.astype(np.int64).")
+    for name, value in (("doc_topic", doc_topic), ("word_topic", word_topic), ("topic_total", topic_total)):
+        if value.dtype != np.float64:
+            raise TypeError(f"{name} must be a float64 array (counts plus priors), got dtype {value.dtype}; "
+                            f"pass {name}.astype(np.float64).")
+    (D, K), V = doc_topic.shape, word_topic.shape[0]
+    if word_topic.shape[1] != K or topic_total.shape[0] != K:
+        raise ValueError(f"doc_topic (D, K), word_topic (V, K) and topic_total (K,) must agree on K, got shapes "
+                         f"{doc_topic.shape}, {word_topic.shape} and {topic_total.shape}.")
+    doc = _check_tokens("doc", doc, upper=D, what=" (rows of doc_topic)")
+    word = _check_tokens("word", word, doc.shape[0], upper=V, what=" (rows of word_topic)")
+    _check_tokens("z", z, doc.shape[0], upper=K, what=" (columns of doc_topic)")
+    u = check_array(u, "u", ndim=1, min_samples=0)
+    if u.shape[0] != doc.shape[0] or (u.size and (u.min() < 0 or u.max() >= 1)):
+        raise ValueError(f"u must hold one uniform number in [0, 1) per token ({doc.shape[0]}), got "
+                         f"{u.shape[0]} in [{u.min() if u.size else 0:.3g}, {u.max() if u.size else 0:.3g}]; "
+                         f"pass rng.random(len(doc)).")
+    # the counts must hold at least the tokens of z, plus a positive remainder (the priors, and the counts of
+    # tokens not passed, as when a corpus is swept in parts): then every weight of the conditional is positive
+    n_dk, n_kw = _topic_counts(doc, word, z, D, V, K)
+    rest = (doc_topic - n_dk, word_topic - n_kw.T, topic_total - n_kw.sum(axis=1))
+    if not all(np.all(np.isfinite(r)) and (r.size == 0 or r.min() > 0) for r in rest):
+        raise ValueError("doc_topic, word_topic and topic_total must hold the counts of z plus a positive "
+                         "remainder (n_dk + alpha_k, n_kw + beta, n_k + V beta); build them from "
+                         "topic_counts(doc, word, z, ...) and the priors.")
+    sweep = _compiled_sweep() if compiled else _collapsed_sweep_loop
+    sweep(doc, word, z, doc_topic, word_topic, topic_total, u)
+
+
+def _collapsed_sweep_loop(doc, word, z, doc_topic, word_topic, topic_total, u) -> None:
+    """The loop of :func:`collapsed_gibbs_sweep` (same arguments, no checks); numba compiles this function."""
     K = topic_total.shape[0]
-    u = rng.random(z.shape[0])
-    docs, words, topics = doc.tolist(), word.tolist(), z.tolist()
-    for i in range(len(topics)):
-        d, w, k = docs[i], words[i], topics[i]
-        row_d, row_w = doc_topic[d], word_topic[w]  # views: updates reach the count arrays
+    cdf = np.empty(K)  # running sums of the conditional's weights
+    for i in range(z.shape[0]):
+        d, w, k = doc[i], word[i], z[i]
         # remove token i from the counts: n^-i
-        row_d[k] -= 1.0
-        row_w[k] -= 1.0
+        doc_topic[d, k] -= 1.0
+        word_topic[w, k] -= 1.0
         topic_total[k] -= 1.0
-        # eq. (lda-conditional): p(z_i = k | z_-i, w) ∝ (n_dk + alpha)(n_kw + beta)/(n_k + V beta)
-        c = (row_d * row_w / topic_total).cumsum()  # (K,) unnormalised CDF
-        k = int(c.searchsorted(u[i] * c[-1], side="right"))
-        k = k if k < K else K - 1
+        # eq. (lda-conditional): p(z_i = k | z_-i, w) ∝ (n_dk + alpha_k)(n_kw + beta)/(n_k + V beta)
+        total = 0.0
+        for j in range(K):
+            total += doc_topic[d, j] * word_topic[w, j] / topic_total[j]
+            cdf[j] = total
+        # the first topic whose cumulative weight exceeds u_i * total
+        x = u[i] * total
+        k = 0
+        while k < K - 1 and cdf[k] <= x:
+            k += 1
         # put token i back with its new topic
-        row_d[k] += 1.0
-        row_w[k] += 1.0
+        doc_topic[d, k] += 1.0
+        word_topic[w, k] += 1.0
         topic_total[k] += 1.0
-        topics[i] = k
-    z[:] = topics
+        z[i] = k
 
 
-def _collapsed_sweep_counts(doc, word, z, n_dk, n_kw, alpha, beta: float, rng: np.random.Generator):
+@functools.cache
+def _compiled_sweep():
+    """:func:`_collapsed_sweep_loop` compiled by numba, or the function itself without numba.
+
+    Compiled on the first call of a process (about a fifth of a second; cached on disk by numba
+    where the package's folder, or the user's cache folder, is writable, and otherwise compiled
+    again in each process). Where numba does not import (not installed, or a NumPy newer than
+    it supports), the same function runs as Python, some hundred times slower.
+
+    Examples
+    --------
+    >>> sweep = _compiled_sweep()
+    >>> sweep is _collapsed_sweep_loop or sweep.py_func is _collapsed_sweep_loop
+    True
+    """
+    try:
+        import numba
+    except Exception:  # noqa: BLE001  (ImportError, or numba refusing this NumPy)
+        return _collapsed_sweep_loop
+    try:
+        return numba.njit(cache=True)(_collapsed_sweep_loop)
+    except RuntimeError:  # no writable cache folder: compile in every process instead
+        return numba.njit(_collapsed_sweep_loop)
+
+
+def _collapsed_sweep_counts(doc, word, z, n_dk, n_kw, alpha, beta: float, rng: np.random.Generator,
+                            sweep=None):
     """One :func:`collapsed_gibbs_sweep` from integer counts; returns the new ``n_dk, n_kw, z``."""
+    sweep = _compiled_sweep() if sweep is None else sweep
     V = n_kw.shape[1]
     doc_topic = n_dk + alpha  # (D, K), counts with priors added, see collapsed_gibbs_sweep
     word_topic = np.ascontiguousarray(n_kw.T) + beta  # (V, K), word-major
     topic_total = n_kw.sum(axis=1) + V * beta  # (K,)
     z = z.copy()
-    collapsed_gibbs_sweep(doc, word, z, doc_topic, word_topic, topic_total, rng)
+    sweep(doc, word, z, doc_topic, word_topic, topic_total, rng.random(z.shape[0]))
     return np.rint(doc_topic - alpha).astype(np.int64), np.rint(word_topic.T - beta).astype(np.int64), z
 
 
-def blocked_gibbs_sweep(doc, word, n_dk, n_kw, alpha: float, beta: float, rng: np.random.Generator):
+def blocked_gibbs_sweep(doc, word, n_dk, n_kw, alpha: float, beta: float, rng=None):
     """One sweep of the uncollapsed blocked Gibbs sampler; returns the new ``z`` (N,).
 
     Block 1, given z: theta_d ~ Dirichlet(alpha + n_d.)   eq. (lda-theta-post)
@@ -461,15 +642,39 @@ def blocked_gibbs_sweep(doc, word, n_dk, n_kw, alpha: float, beta: float, rng: n
     n_dk : int array (D, K), n_kw : int array (K, V)
         Counts of the current assignment (:func:`topic_counts`).
     alpha : float or array (K,), beta : float
-    rng : numpy.random.Generator
+    rng : None, int or numpy.random.Generator
+        A Generator is drawn from (and advances); ``None`` follows the global generators.
 
     Notes
     -----
     The products theta_dk phi_kw are formed in single precision, which halves the memory
     traffic of this, the costly step; the Dirichlet draws are in double precision.
+
+    Examples
+    --------
+    >>> doc, word = np.array([0, 0, 1]), np.array([0, 1, 1])
+    >>> z = blocked_gibbs_sweep(doc, word, np.array([[2, 0], [0, 1]]), np.array([[1, 0], [0, 2]]), 0.5, 0.1,
+    ...                         np.random.default_rng(0))
+    >>> z.shape, bool(np.all((z >= 0) & (z < 2)))
+    ((3,), True)
     """
-    theta = sample_dirichlet(n_dk + alpha, rng)  # (D, K)
-    phi = sample_dirichlet(n_kw + beta, rng)  # (K, V)
+    n_dk = _check_count_matrix(n_dk, "n_dk", "(n_documents, n_topics)")
+    n_kw = _check_count_matrix(n_kw, "n_kw", "(n_topics, n_words)")
+    (D, K), V = n_dk.shape, n_kw.shape[1]
+    if n_kw.shape[0] != K:
+        raise ValueError(f"n_dk has {K} topics (columns) but n_kw has {n_kw.shape[0]} (rows); pass the two count "
+                         f"matrices of one assignment, as topic_counts returns them.")
+    doc = _check_tokens("doc", doc, upper=D, what=" (rows of n_dk)")
+    word = _check_tokens("word", word, doc.shape[0], upper=V, what=" (columns of n_kw)")
+    alpha = _check_concentration(alpha, "alpha", K)
+    beta = check_float(beta, "beta", minimum=0.0, strict=True)
+    return _blocked_sweep(doc, word, n_dk, n_kw, alpha, beta, check_random_state(rng, "rng"))
+
+
+def _blocked_sweep(doc, word, n_dk, n_kw, alpha, beta: float, rng: np.random.Generator) -> np.ndarray:
+    """:func:`blocked_gibbs_sweep` without the checks, for the sampler's own arrays."""
+    theta = _sample_dirichlet(n_dk + alpha, rng)  # (D, K)
+    phi = _sample_dirichlet(n_kw + beta, rng)  # (K, V)
     # (K, N) layout: each topic's row is contiguous over tokens, so the CDF is K vector adds
     p = np.ascontiguousarray(theta.T, dtype=np.float32)[:, doc]  # (K, N) theta_{d_i k}
     p *= phi.astype(np.float32)[:, word]  # eq. (lda-z-post) unnormalised
@@ -506,7 +711,7 @@ def sample_theta_given_topics(X, topic_word, alpha: float, *, n_iter: int = 60, 
     [0, 1]
     """
     X = check_counts(X, "X", allow_empty_rows=True)
-    phi = np.asarray(topic_word, dtype=float)
+    phi = _check_topic_word(topic_word, X.shape[1])
     K = phi.shape[0]
     alpha = _check_concentration(alpha, "alpha", K)  # (K,)
     n_iter = check_int(n_iter, "n_iter", minimum=1)
@@ -523,7 +728,7 @@ def sample_theta_given_topics(X, topic_word, alpha: float, *, n_iter: int = 60, 
         p *= phi_w
         z = _draw_categorical_columns(p, rng)  # eq. (lda-z-post)
         n_dk = np.bincount(doc * K + z, minlength=D * K).reshape(D, K)
-        theta = sample_dirichlet(n_dk + alpha, rng)  # eq. (lda-theta-post)
+        theta = _sample_dirichlet(n_dk + alpha, rng)  # eq. (lda-theta-post)
         if sweep >= burn_in:
             estimate += (n_dk + alpha) / (N_d[:, None] + alpha.sum())
     return estimate / (n_iter - burn_in)
@@ -591,8 +796,8 @@ def document_completion_perplexity(X, topic_word, alpha: float, *, n_iter: int =
 
 
 def _check_topic_word(topic_word, n_words: int) -> np.ndarray:
-    phi = np.asarray(topic_word, dtype=float)
-    if phi.ndim != 2 or phi.shape[1] != n_words:
+    phi = check_array(topic_word, "topic_word", ndim=2)
+    if phi.shape[1] != n_words:
         raise ValueError(
             f"topic_word must have shape (n_topics, {n_words}) to match X's vocabulary, got {phi.shape}."
         )
@@ -602,13 +807,31 @@ def _check_topic_word(topic_word, n_words: int) -> np.ndarray:
     return phi / phi.sum(axis=1, keepdims=True)
 
 
-def sample_documents(theta, phi, lengths, rng):
+def sample_documents(theta, phi, lengths, rng=None):
     """Run the generative story given theta (n, K) and phi (K, V); return counts (n, V) and n_dk (n, K).
 
     The topic counts of a document are Multinomial(N_d, theta_d) (z_dn ~ Categorical(theta_d)
     drawn N_d times), and the words of topic k in it are Multinomial(n_dk, phi_k)
     (w_dn ~ Categorical(phi_{z_dn})): the same story, counted instead of listed.
+
+    Examples
+    --------
+    >>> counts, n_dk = sample_documents(np.array([[1.0, 0.0]]), np.array([[0.5, 0.5], [0.0, 1.0]]), [6],
+    ...                                 np.random.default_rng(0))
+    >>> int(counts.sum()), n_dk.tolist()
+    (6, [[6, 0]])
     """
+    theta = check_stochastic(theta, "theta", atol=1e-6)
+    phi = check_stochastic(phi, "phi", atol=1e-6)
+    if phi.shape[0] != theta.shape[1]:
+        raise ValueError(f"theta has {theta.shape[1]} topics (columns) but phi has {phi.shape[0]} (rows); "
+                         f"pass proportions and topics of the same K.")
+    lengths = check_array(lengths, "lengths", ndim=1)
+    if lengths.shape[0] != theta.shape[0] or lengths.min() < 0 or np.any(lengths != np.round(lengths)):
+        raise ValueError(f"lengths must hold one non-negative integer per document ({theta.shape[0]}, the rows of "
+                         f"theta), got {lengths.shape[0]} values in [{lengths.min():.3g}, {lengths.max():.3g}].")
+    lengths = lengths.astype(np.int64)
+    rng = check_random_state(rng, "rng")
     n_dk = rng.multinomial(lengths, theta)  # (n, K)
     counts = np.zeros((theta.shape[0], phi.shape[1]), dtype=np.int64)
     for k in range(phi.shape[0]):
@@ -641,11 +864,13 @@ class LatentDirichletAllocation(BaseEstimator):
     beta : float > 0 or None
         Symmetric Dirichlet prior on each topic's word distribution phi_k. ``None`` (default):
         learned (:func:`minka_beta_update`); a value fixes it.
-    method : {"blocked", "collapsed"}
-        ``"blocked"`` (default): the uncollapsed blocked Gibbs sampler, exact and vectorised
-        over all tokens (millions of token updates per second); it needs more sweeps.
-        ``"collapsed"``: the exact sequential collapsed Gibbs sampler of Griffiths & Steyvers,
-        a Python loop over tokens (a few 10^5 token updates per second): the reference.
+    method : {"collapsed", "blocked"}
+        ``"collapsed"`` (default): the exact sequential collapsed Gibbs sampler of Griffiths &
+        Steyvers (:func:`collapsed_gibbs_sweep`), compiled by numba (tens of millions of token
+        updates per second; benchmarks/lda.py). Without numba it runs as Python, some hundred
+        times slower, and ``fit`` warns: install numba, or choose ``"blocked"``.
+        ``"blocked"``: the uncollapsed blocked Gibbs sampler, also exact, vectorised with NumPy
+        over all tokens (a few million token updates per second); it needs more sweeps.
     n_iter : int
         Gibbs sweeps in total (per chain).
     burn_in : int, optional
@@ -710,7 +935,7 @@ class LatentDirichletAllocation(BaseEstimator):
     """
 
     def __init__(self, n_components: int = 10, *, alpha=None, beta: float | None = None,
-                 method: str = "blocked", n_iter: int = 200, burn_in: int | None = None, optimize_every: int = 10,
+                 method: str = "collapsed", n_iter: int = 200, burn_in: int | None = None, optimize_every: int = 10,
                  n_init: int = 1, n_transform_iter: int = 60, evaluate_every: int = 10, random_state=None,
                  verbose: bool = False):
         self.n_components = n_components
@@ -773,6 +998,10 @@ class LatentDirichletAllocation(BaseEstimator):
             X_valid = check_counts(X_valid, "X_valid")
             check_n_features(X_valid, X.shape[1], "X_valid")
         rng = check_random_state(self.random_state)
+        if self.method == "collapsed" and _compiled_sweep() is _collapsed_sweep_loop:
+            warnings.warn("numba is not available (not installed, or it does not support this NumPy): the "
+                          "collapsed Gibbs sampler runs as Python, about a hundred times slower. Install numba "
+                          "(pip install numba) or pass method='blocked'.", RuntimeWarning, stacklevel=2)
         doc, word = counts_to_tokens(X)  # (N,), (N,)
         best, log_joints = None, []
         for _ in range(self.n_init):
@@ -797,7 +1026,7 @@ class LatentDirichletAllocation(BaseEstimator):
         D, V = shape
         learn_alpha, learn_beta = self.alpha is None, self.beta is None
         z = rng.integers(K, size=doc.shape[0])  # random initial assignment
-        n_dk, n_kw = topic_counts(doc, word, z, D, V, K)  # (D, K), (K, V)
+        n_dk, n_kw = _topic_counts(doc, word, z, D, V, K)  # (D, K), (K, V)
         N_d = n_dk.sum(axis=1)
         log_joint = _CollapsedLogJoint(N_d, V, K, alpha, beta)
         phi_sum = np.zeros((K, V))
@@ -816,8 +1045,8 @@ class LatentDirichletAllocation(BaseEstimator):
             if self.method == "collapsed":
                 n_dk, n_kw, z = _collapsed_sweep_counts(doc, word, z, n_dk, n_kw, alpha, beta, rng)
             else:
-                z = blocked_gibbs_sweep(doc, word, n_dk, n_kw, alpha, beta, rng)
-                n_dk, n_kw = topic_counts(doc, word, z, D, V, K)
+                z = _blocked_sweep(doc, word, n_dk, n_kw, alpha, beta, rng)
+                n_dk, n_kw = _topic_counts(doc, word, z, D, V, K)
             if (learn_alpha or learn_beta) and (sweep + 1) % self.optimize_every == 0:
                 # the priors that maximise p(z | alpha, beta) for this sample (Minka 2000, eq. 55)
                 alpha = minka_alpha_update(n_dk, alpha) if learn_alpha else alpha

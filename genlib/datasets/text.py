@@ -308,7 +308,9 @@ def make_bars(n_docs: int = 500, *, side: int = 5, doc_length: int = 100, alpha:
     -------
     dict
         ``counts``: int64 array (n_docs, side * side); ``topics``: the true topic-word matrix
-        (2 * side, side * side); ``theta``: the true proportions (n_docs, 2 * side).
+        (2 * side, side * side); ``theta``: the true proportions (n_docs, 2 * side);
+        ``doc_topic_counts``: the true n_dk, how many of each document's words every topic drew
+        (n_docs, 2 * side).
 
     Examples
     --------
@@ -324,5 +326,5 @@ def make_bars(n_docs: int = 500, *, side: int = 5, doc_length: int = 100, alpha:
 
     topics = bars_topics(side)
     theta = sample_dirichlet(np.full((n_docs, topics.shape[0]), alpha), rng)
-    counts = sample_documents(theta, topics, np.full(n_docs, doc_length), rng)[0]
-    return {"counts": counts, "topics": topics, "theta": theta}
+    counts, n_dk = sample_documents(theta, topics, np.full(n_docs, doc_length), rng)
+    return {"counts": counts, "topics": topics, "theta": theta, "doc_topic_counts": n_dk}
