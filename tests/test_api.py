@@ -151,6 +151,18 @@ def test_bad_input_is_refused_clearly(key):
             assert w in str(info.value), f"error {info.value!r} does not mention {w!r}"
 
 
+def test_history_is_a_dict_of_lists(key):
+    """One shape for every model's training record: a name to a list with one entry per iteration,
+    epoch or step."""
+    model, _, _ = _fitted(key)
+    history = getattr(model, "history_", None)
+    if history is None:
+        pytest.skip(f"{key} keeps no training history (closed-form fit)")
+    assert isinstance(history, dict) and history, f"{key}: history_ is {type(history).__name__}"
+    bad = {name: type(v).__name__ for name, v in history.items() if not isinstance(v, list)}
+    assert not bad, f"{key}: history_ entries that are not lists: {bad}"
+
+
 #: Energy models sample and score whatever weights they hold: the weights define the distribution
 #: exactly, and the chapters build machines by hand to study them (see genlib._torch.Resumable.fitted_).
 DEFINED_BY_WEIGHTS = {"boltzmann", "rbm", "dbn", "dbm"}

@@ -527,7 +527,7 @@ def learned(bars):
 def test_defaults_learn_the_priors_of_the_bars(bars, learned):
     # the bars were drawn with a symmetric alpha = 0.5; the reference for what 200 documents of 50 words can
     # tell is Minka's estimate on the TRUE topic counts (no inference): the learned alpha is close to it
-    assert learned.alpha_.shape == (10,) and learned.history_["alpha"].shape == (400, 10)
+    assert learned.alpha_.shape == (10,) and np.shape(learned.history_["alpha"]) == (400, 10)
     assert 0.35 < learned.alpha_.mean() < 0.65, learned.alpha_
     from_true_counts = minka_alpha_update(bars[0]["doc_topic_counts"], 1.0).mean()
     assert abs(learned.alpha_.mean() - from_true_counts) < 0.1, (learned.alpha_.mean(), from_true_counts)
@@ -540,7 +540,7 @@ def test_given_priors_stay_fixed(bars):
     X = bars[0]["counts"][:60]
     model = LatentDirichletAllocation(10, alpha=0.3, beta=0.2, n_iter=30, random_state=0).fit(X)
     np.testing.assert_array_equal(model.alpha_, np.full(10, 0.3))
-    assert model.beta_ == 0.2 and np.all(model.history_["beta"] == 0.2)
+    assert model.beta_ == 0.2 and np.all(np.array(model.history_["beta"]) == 0.2)
     only_alpha = LatentDirichletAllocation(10, beta=0.2, n_iter=30, random_state=0).fit(X)
     assert only_alpha.beta_ == 0.2 and not np.allclose(only_alpha.alpha_, 1.0)
     asymmetric = np.linspace(0.1, 1.0, 10)
@@ -552,7 +552,7 @@ def test_given_priors_stay_fixed(bars):
 def test_priors_are_updated_every_optimize_every_sweeps(bars, method):
     X = bars[0]["counts"][:80]
     model = LatentDirichletAllocation(10, method=method, n_iter=20, optimize_every=5, random_state=0).fit(X)
-    alpha, beta = model.history_["alpha"], model.history_["beta"]  # (20, 10), (20,)
+    alpha, beta = np.array(model.history_["alpha"]), np.array(model.history_["beta"])  # (20, 10), (20,)
     changed = np.flatnonzero(np.any(alpha[1:] != alpha[:-1], axis=1) | (beta[1:] != beta[:-1])) + 1
     assert changed.tolist() == [4, 9, 14, 19]  # after sweeps 5, 10, 15, 20
     assert np.all(alpha[:4] == 1.0) and np.all(beta[:4] == 0.1)  # the starting values

@@ -916,10 +916,10 @@ class LatentDirichletAllocation(BaseEstimator):
         Sweeps run by the kept chain.
     log_joints_ : list of float
         Mean log joint over the kept sweeps of every chain (``n_init`` of them).
-    history_ : dict
+    history_ : dict of lists
         Of the kept chain: ``log_joint``: log p(w, z | alpha, beta) (eq. lda-collapsed-joint)
-        after every sweep, with the priors of that sweep; ``alpha`` (n_iter, K) and ``beta``
-        (n_iter,): the priors after every sweep; ``seconds``: wall-clock time since the start
+        after every sweep, with the priors of that sweep; ``alpha`` (one (K,) array per sweep)
+        and ``beta``: the priors after every sweep; ``seconds``: wall-clock time since the start
         of the chain after every sweep; with ``X_valid``: ``perplexity`` and the
         ``perplexity_sweep`` it was measured at.
 
@@ -1067,8 +1067,6 @@ class LatentDirichletAllocation(BaseEstimator):
                     X_valid, phi_hat, alpha, n_iter=self.n_transform_iter, random_state=valid_seed))
                 history["perplexity_sweep"].append(sweep + 1)
                 eval_seconds += time.perf_counter() - t0
-        history["alpha"] = np.array(history["alpha"])  # (n_iter, K)
-        history["beta"] = np.array(history["beta"])  # (n_iter,)
         kept = n_iter - burn_in
         return {"components_": phi_sum / kept, "doc_topic_": theta_sum / kept, "topic_word_counts_": n_kw,
                 "assignments_": z, "alpha_": alpha, "beta_": beta, "history_": history,
