@@ -359,6 +359,7 @@ def _function_cases():
         "genlib.datasets.toy.make_spirals": dict(n_samples=50),
         "genlib.datasets.images.binarize": dict(X=X),
         "genlib.datasets.images.load_digits": dict(binary=False),
+        **_caption_cases(X, y),
         "genlib.datasets.text.make_bars": dict(n_docs=20),
         "genlib.datasets.text.bars_topics": dict(side=5),
         "genlib.datasets.text.load_stdlib_characters": dict(n_chars=1000),
@@ -401,6 +402,23 @@ def _function_cases():
         "genlib.metrics.evaluation.evaluate": dict(model=_fitted_gmm(F), X_test=F[:30], n_samples=0),
         **_energy_cases(),
         "genlib.neural.training.train": dict(model=_tiny_loss_model(), data=F, n_epochs=1),
+    }
+
+
+def _caption_cases(X, y):
+    from genlib.datasets.captions import VOCABULARY, caption_thresholds, make_captions
+
+    thresholds = caption_thresholds(X, y)
+    captions = make_captions(X, y, thresholds=thresholds)
+    return {
+        "genlib.datasets.captions.measure_attributes": dict(images=X),
+        "genlib.datasets.captions.caption_thresholds": dict(images=X, labels=y),
+        "genlib.datasets.captions.make_captions": dict(images=X, labels=y, thresholds=thresholds),
+        "genlib.datasets.captions.encode_captions": dict(captions=captions[:5], vocabulary=VOCABULARY, max_length=6),
+        "genlib.datasets.captions.decode_captions": dict(tokens=[[1, 4, 6, 8]], vocabulary=VOCABULARY),
+        "genlib.datasets.captions.parse_captions": dict(captions=captions),
+        "genlib.datasets.captions.caption_agreement": dict(images=X, captions=captions, thresholds=thresholds),
+        "genlib.datasets.captions.load_digit_captions": dict(dataset="digits", as_images=False),
     }
 
 
@@ -454,6 +472,7 @@ def _loss_cases():
         "genlib.neural.vae.log_standard_normal": dict(z=t),
         "genlib.neural.vaegan.vaegan_discriminator_loss": dict(real_logits=t, recon_logits=t, prior_logits=t),
         "genlib.neural.vaegan.feature_reconstruction_loss": dict(real_features=t, recon_features=t),
+        "genlib.neural.stackgan.matching_aware_loss": dict(real_logits=t, fake_logits=-t, wrong_logits=t),
     }
 
 
@@ -526,6 +545,7 @@ KERNELS = {
     "genlib.neural.dcgan": "the networks: tests/test_gan.py",
     "genlib.neural.vae": "the densities: tests/test_vae.py",
     "genlib.neural.vaegan": "the losses: tests/test_vaegan.py",
+    "genlib.neural.stackgan": "the networks (text encoder, conditioning augmentation, stages): tests/test_stackgan.py",
     "genlib.neural.base": "the base class of the autoencoder and the VAE, fuzzed through them",
     "genlib.neural.training": "the training loops: tests/test_training.py",
     "genlib.exercises": "each takes a student's function: tests/test_exercises.py feeds it wrong ones",
