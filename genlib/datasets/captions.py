@@ -100,7 +100,7 @@ def _labels(labels: Any, n: int, name: str = "labels") -> np.ndarray:
 def measure_attributes(images: Any) -> tuple[np.ndarray, np.ndarray]:
     """The ink mass and the slant of each image: two arrays of shape (n,).
 
-    ink = mean grey level; slant = -Cov(c, r) / Var(r) under the weights w_rc = x_rc / sum x,
+    ink = mean grey level; slant = -Cov(c, r) / Var(r) (eq. (captions-slant)) under the weights w_rc = x_rc / sum x,
     with r the row (downwards) and c the column: columns moved right per row up. An empty
     (all-zero) image has ink 0 and slant 0.
 

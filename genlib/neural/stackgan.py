@@ -22,7 +22,7 @@ that the image looks real (eq. (stackgan-d)). As in the paper, stage I is traine
 (``stage1_steps`` steps), then stage II with stage I fixed.
 
 The paper encodes text with a pre-trained char-CNN-RNN (Reed et al., 2016). Our captions have
-a vocabulary of 17 words (:mod:`genlib.datasets.captions`), so each network learns its own
+a vocabulary of 16 words (:mod:`genlib.datasets.captions`), so each network learns its own
 small encoder, the mean of learnt word embeddings (a bag of words, blind to word order), as
 the cGAN's networks learn their label embeddings: the generator's encoder is trained by the
 generator's loss during stage I and then kept fixed, the discriminators' by theirs.
