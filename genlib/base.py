@@ -261,6 +261,10 @@ REGISTRY: dict[str, ModelInfo] = dict(
         _info("vaegan", "VAE-GAN", "DL", "explicit", "variational", "bound",
               "ELBO terms + learned similarity + adversarial game", "04_analysis/05_conclusion",
               "genlib.neural.vaegan:VAEGAN", 2016, "larsen2016", "images"),
+        _info("stackgan", "StackGAN (text-to-image)", "DL", "implicit", "direct", "none",
+              "two-stage adversarial game, matching-aware, conditioned on a caption (+ CA's KL)",
+              "05_beyond/02_stackgan", "genlib.neural.stackgan:StackedGAN", 2017, "zhang2017stackgan",
+              "captioned images"),
     ]
 )
 

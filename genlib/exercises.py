@@ -40,6 +40,7 @@ __all__ = [
     "check_gan_losses",
     "check_conv_output_size",
     "check_conditional_inputs",
+    "check_matching_aware_loss",
     "check_log_mean_exp",
     "check_bits_per_symbol",
     "check_parzen_log_density",
@@ -619,6 +620,37 @@ def check_conditional_inputs(fn: Callable, *, verbose: bool = True) -> bool:
             code[row, label] = 1.0
         cases.append(_Case(name, (z, x, labels, n_classes), (np.hstack([z, code]), np.hstack([x, code])), hint))
     return _run("Conditional GAN inputs", fn, cases, verbose=verbose)
+
+
+def check_matching_aware_loss(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(real_logits, fake_logits, wrong_logits) -> loss`` of a matching-aware discriminator.
+
+    The three arrays hold D's logits l (D = sigmoid(l)) on real images with their captions, on
+    generated images with theirs, and on real images with wrong captions, possibly of different
+    lengths; the answer is the float
+    -(mean log D(real) + 1/2 mean log(1 - D(fake)) + 1/2 mean log(1 - D(wrong))), eq. (stackgan-d).
+    The reference uses log D = -log(1 + e^{-l}) and log(1 - D) = -log(1 + e^{l}) through ``np.logaddexp``.
+    """
+    rng = np.random.default_rng(21)
+
+    def reference(real, fake, wrong):
+        return float(np.logaddexp(0, -real).mean() + 0.5 * np.logaddexp(0, fake).mean()
+                     + 0.5 * np.logaddexp(0, wrong).mean())
+
+    cases = []
+    for name, sizes, scale, hint in [
+        ("three batches of four", (4, 4, 4), 1.0,
+         "a real image with its caption is the positive; the generated image and the real image with a wrong "
+         "caption are both negatives, each term with weight 1/2."),
+        ("batches of different sizes", (6, 3, 5), 2.0,
+         "average each term over its own batch: the three kinds of pairs need not come in the same number."),
+        ("confident discriminator (logits near +-800)", (5, 5, 5), 400.0,
+         "sigmoid(800) rounds to 1 and log(1 - 1) = -inf: write log D = -log(1 + exp(-l)) and "
+         "log(1 - D) = -log(1 + exp(l)) with np.logaddexp(0, .)."),
+    ]:
+        real, fake, wrong = (scale * rng.normal(size=k) for k in sizes)
+        cases.append(_Case(name, (real, fake, wrong), reference(real, fake, wrong), hint))
+    return _run("Matching-aware discriminator loss", fn, cases, verbose=verbose)
 
 
 # --- Part 4: evaluating generative models ------------------------------------------------

@@ -154,6 +154,10 @@ def roc_auc(normal, anomalous, *, tie=0.5):
     return ((diff > 0) + tie * (diff == 0)).mean()
 
 
+def matching_aware(real, fake, wrong):
+    return -(log_expit(real).mean() + 0.5 * log_expit(-fake).mean() + 0.5 * log_expit(-wrong).mean())
+
+
 CORRECT = {
     "check_milestones_per_decade": per_decade,
     "check_taxonomy_position": taxonomy,
@@ -163,6 +167,7 @@ CORRECT = {
     "check_reconstruction_bce": bce,
     "check_conv_output_size": conv_size,
     "check_conditional_inputs": cgan_inputs,
+    "check_matching_aware_loss": matching_aware,
     "check_bayes_posterior": bayes,
     "check_gaussian_log_density": gauss,
     "check_responsibilities": resp,
@@ -228,6 +233,13 @@ WRONG = {
         lambda z, x, y, K: (cgan_inputs(z, x, y, K)[0], x),  # the discriminator does not see the label
         lambda z, x, y, K: tuple(np.concatenate([np.eye(K)[y], a], axis=1) for a in (z, x)),  # label first
         lambda z, x, y, K: (np.c_[z, y], np.c_[x, y]),  # the label's value instead of its one-hot code
+    ],
+    "check_matching_aware_loss": [
+        lambda r, f, w: -(log_expit(r).mean() + log_expit(-f).mean() + log_expit(-w).mean()),  # weights 1, not 1/2
+        lambda r, f, w: -(log_expit(r).mean() + log_expit(-np.r_[f, w]).mean()),  # one mean over both negatives
+        lambda r, f, w: -(np.log(1 / (1 + np.exp(-r))).mean() + 0.5 * np.log(1 - 1 / (1 + np.exp(-f))).mean()
+                          + 0.5 * np.log(1 - 1 / (1 + np.exp(-w))).mean()),  # naive sigmoid: inf at large logits
+        lambda r, f, w: -(log_expit(r).mean() + log_expit(-f).mean()),  # the wrong captions forgotten
     ],
     "check_bayes_posterior": [
         lambda lp, ll: lp + ll,  # not normalised

@@ -371,6 +371,7 @@ def _function_cases():
         "genlib.datasets.toy.make_spirals": dict(n_samples=50),
         "genlib.datasets.images.binarize": dict(X=X),
         "genlib.datasets.images.load_digits": dict(binary=False),
+        **_caption_cases(X, y),
         "genlib.datasets.text.make_bars": dict(n_docs=20),
         "genlib.datasets.text.bars_topics": dict(side=5),
         "genlib.datasets.text.load_stdlib_characters": dict(n_chars=1000),
@@ -507,6 +508,23 @@ def _network_cases():
     }
 
 
+def _caption_cases(X, y):
+    from genlib.datasets.captions import VOCABULARY, caption_thresholds, make_captions
+
+    thresholds = caption_thresholds(X, y)
+    captions = make_captions(X, y, thresholds=thresholds)
+    return {
+        "genlib.datasets.captions.measure_attributes": dict(images=X),
+        "genlib.datasets.captions.caption_thresholds": dict(images=X, labels=y),
+        "genlib.datasets.captions.make_captions": dict(images=X, labels=y, thresholds=thresholds),
+        "genlib.datasets.captions.encode_captions": dict(captions=captions[:5], vocabulary=VOCABULARY, max_length=6),
+        "genlib.datasets.captions.decode_captions": dict(tokens=[[1, 4, 6, 8]], vocabulary=VOCABULARY),
+        "genlib.datasets.captions.parse_captions": dict(captions=captions),
+        "genlib.datasets.captions.caption_agreement": dict(images=X, captions=captions, thresholds=thresholds),
+        "genlib.datasets.captions.load_digit_captions": dict(dataset="digits", as_images=False),
+    }
+
+
 def _energy_cases():
     import torch
 
@@ -557,6 +575,7 @@ def _loss_cases():
         "genlib.neural.vae.log_standard_normal": dict(z=t),
         "genlib.neural.vaegan.vaegan_discriminator_loss": dict(real_logits=t, recon_logits=t, prior_logits=t),
         "genlib.neural.vaegan.feature_reconstruction_loss": dict(real_features=t, recon_features=t),
+        "genlib.neural.stackgan.matching_aware_loss": dict(real_logits=t, fake_logits=-t, wrong_logits=t),
     }
 
 
@@ -816,7 +835,9 @@ def _no_nan(result) -> bool:
 #: their references. None is left: every building block (the LDA sweeps and prior updates, the Gaussian toolbox,
 #: AIS, the energies, Gibbs sweeps and mean field, genlib's torch plumbing, the networks, the plotting helpers) is
 #: fuzzed above.
-KERNELS: dict[str, str] = {}
+KERNELS: dict[str, str] = {
+    "genlib.neural.stackgan": "the networks (text encoder, conditioning augmentation, stages): tests/test_stackgan.py",
+}
 
 NOT_ENTRY_POINTS = {
     # exceptions, protocols, result records: types, not entry points
@@ -848,7 +869,7 @@ NOT_ENTRY_POINTS = {
        for name in ("check_bayes_posterior", "check_bits_per_symbol", "check_boltzmann_log_partition",
                     "check_conditional_inputs", "check_conv_output_size", "check_dbm_mean_field",
                     "check_dbn_log_joint", "check_gan_losses", "check_gaussian_kl", "check_gaussian_log_density",
-                    "check_hmm_forward", "check_lda_conditional", "check_log_mean_exp",
+                    "check_hmm_forward", "check_lda_conditional", "check_log_mean_exp", "check_matching_aware_loss",
                     "check_milestones_per_decade", "check_nearest_neighbour_ratio", "check_parzen_log_density",
                     "check_rbm_free_energy", "check_reconstruction_bce", "check_responsibilities",
                     "check_roc_auc", "check_taxonomy_position")},

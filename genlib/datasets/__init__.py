@@ -6,9 +6,12 @@
 - text: :func:`load_stdlib_corpus` (documents from the docstrings of Python's standard
   library, as a count matrix) and :func:`load_stdlib_characters` (the same text as a
   27-symbol character sequence for HMMs), and :func:`make_bars` (the synthetic bars corpus
-  of Griffiths & Steyvers, with known topics, for LDA).
+  of Griffiths & Steyvers, with known topics, for LDA);
+- captioned images: :func:`load_digit_captions` (digits with generated captions such as "a thick
+  seven", for text-to-image models), :func:`encode_captions`, :func:`decode_captions`.
 """
 
+from .captions import decode_captions, encode_captions, load_digit_captions
 from .images import binarize, load_digits
 from .mnist import load_mnist
 from .text import bars_topics, load_stdlib_characters, load_stdlib_corpus, make_bars, stdlib_docstrings
@@ -27,4 +30,7 @@ __all__ = [
     "stdlib_docstrings",
     "make_bars",
     "bars_topics",
+    "load_digit_captions",
+    "encode_captions",
+    "decode_captions",
 ]

@@ -5,6 +5,7 @@
   :class:`ConditionalGAN` (:mod:`genlib.neural.cgan`);
 - :class:`VAEGAN` (:mod:`genlib.neural.vaegan`), a VAE whose decoder is also a GAN generator
   (the hybrid of Part 4's conclusion);
+- :class:`StackedGAN` (:mod:`genlib.neural.stackgan`), text-to-image in two stages (StackGAN);
 - :func:`train` (:mod:`genlib.neural.training`), the generic training loop.
 
 Names load lazily: ``import genlib.neural`` does not import torch.
@@ -19,6 +20,7 @@ _NAMES = {
     "DCGAN": "dcgan",
     "ConditionalGAN": "cgan",
     "VAEGAN": "vaegan",
+    "StackedGAN": "stackgan",
     "train": "training",
 }
 __all__ = sorted(_NAMES)

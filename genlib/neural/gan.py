@@ -405,7 +405,7 @@ class _AdversarialNet(Resumable, nn.Module):
             g_labels = self._random_labels(b, self._rng) if self.conditional else None
             g_out = self._g_step(b, g_labels)
             for key, value in {**d_out, **g_out}.items():
-                history[key].append(value)
+                history.setdefault(key, []).append(value)  # a subclass's steps may report more (StackedGAN: kl)
             if callback is not None and (step + 1) % callback_every == 0:
                 callback(self, step + 1)
                 self.train()  # the callback may have sampled (eval mode)
