@@ -261,6 +261,9 @@ REGISTRY: dict[str, ModelInfo] = dict(
         _info("vaegan", "VAE-GAN", "DL", "explicit", "variational", "bound",
               "ELBO terms + learned similarity + adversarial game", "04_analysis/05_conclusion",
               "genlib.neural.vaegan:VAEGAN", 2016, "larsen2016", "images"),
+        _info("fccgan", "FCC-GAN", "DL", "implicit", "direct", "none",
+              "adversarial minimax game", "05_beyond/01_fccgan",
+              "genlib.neural.fccgan:FCCGAN", 2019, "barua2019fccgan", "images"),
     ]
 )
 
