@@ -524,6 +524,7 @@ KERNELS = {
     "genlib.neural.gan": "the losses and networks: tests/test_gan.py",
     "genlib.neural.cgan": "the networks: tests/test_gan.py",
     "genlib.neural.dcgan": "the networks: tests/test_gan.py",
+    "genlib.neural.fccgan": "the networks: tests/test_fccgan.py",
     "genlib.neural.vae": "the densities: tests/test_vae.py",
     "genlib.neural.vaegan": "the losses: tests/test_vaegan.py",
     "genlib.neural.base": "the base class of the autoencoder and the VAE, fuzzed through them",
