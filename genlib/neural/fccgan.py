@@ -13,10 +13,10 @@ convolution gives the logit. FCC-GAN puts them back, on both sides of the convol
 The paper's argument: the fully connected layers give G a deeper non-linear map from the
 simple noise distribution to the representation the convolutions decode, and give D a
 stronger classifier on top of the convolutional features; it reports faster learning and
-better samples than the convolution-only design on MNIST, CIFAR-10, LSUN and CelebA. (Its
-discriminators also use pooling; genlib keeps DCGAN's strided convolutions, so that the one
+better samples than the convolution-only design on four image data sets. (Its architecture
+also uses pooling layers; genlib keeps DCGAN's strided convolutions, so that the one
 difference between :class:`FCCGAN` and :class:`~genlib.neural.dcgan.DCGAN` is the fully
-connected block.)
+connected blocks.)
 
 The game, its losses and the training loop are DCGAN's (:class:`FCCGAN` subclasses it and
 only builds other networks): the same data handling ([0, 1] images mapped to Tanh's
