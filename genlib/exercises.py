@@ -46,6 +46,7 @@ __all__ = [
     "check_parzen_log_density",
     "check_nearest_neighbour_ratio",
     "check_roc_auc",
+    "check_layer_parameters",
     "CHECKS",
 ]
 
@@ -804,6 +805,45 @@ def check_roc_auc(fn: Callable, *, verbose: bool = True) -> bool:
         labels = np.r_[np.zeros(len(normal)), np.ones(len(anomalous))]
         cases.append(_Case(name, (normal, anomalous), float(roc_auc_score(labels, np.r_[normal, anomalous])), hint))
     return _run("ROC AUC of an anomaly score", fn, cases, verbose=verbose)
+
+
+def check_layer_parameters(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(layer, n_in, n_out, kernel_size, bias) -> number of parameters`` of one layer.
+
+    ``layer`` is ``"linear"`` (``torch.nn.Linear(n_in, n_out)``; ``kernel_size`` is ``None``),
+    ``"conv"`` (``torch.nn.Conv2d(n_in, n_out, kernel_size)``: ``n_in`` and ``n_out`` are
+    channels) or ``"conv_transpose"`` (``torch.nn.ConvTranspose2d``); ``bias`` says whether the
+    layer has one. The reference counts the parameters of PyTorch's layers, built on the
+    ``meta`` device (shapes only: no memory, no random number drawn).
+    """
+    import torch
+    from torch import nn
+
+    cases = []
+    for name, (layer, n_in, n_out, k, bias), hint in [
+        ("a fully connected layer", ("linear", 64, 512, None, True),
+         "a fully connected layer has one weight per (input, output) pair, plus one bias per output."),
+        ("the projection of z without bias", ("linear", 512, 256, None, False),
+         "with bias=False there is no bias term: only the weight matrix."),
+        ("a 4x4 convolution", ("conv", 32, 64, 4, True),
+         "each output channel has a kernel_size x kernel_size filter for every input channel, plus one bias."),
+        ("a transposed convolution", ("conv_transpose", 64, 32, 4, False),
+         "a transposed convolution has as many weights as the convolution it runs backwards: "
+         "n_in x n_out x kernel_size x kernel_size."),
+        ("the output layer of G", ("conv_transpose", 32, 1, 4, True),
+         "the bias has one value per output channel (not per input channel)."),
+    ]:
+        build = {"linear": lambda: nn.Linear(n_in, n_out, bias=bias, device="meta"),
+                 "conv": lambda: nn.Conv2d(n_in, n_out, k, bias=bias, device="meta"),
+                 "conv_transpose": lambda: nn.ConvTranspose2d(n_in, n_out, k, bias=bias, device="meta")}[layer]
+        with torch.random.fork_rng(devices=[]):  # belt and braces: the student's global streams stay untouched
+            count = sum(p.numel() for p in build().parameters())
+        cases.append(_Case(name, (layer, n_in, n_out, k, bias), count, hint))
+
+    def same_int(got, expected):
+        return float(got) == expected
+
+    return _run("Parameters of a layer", fn, cases, compare=same_int, verbose=verbose)
 
 
 #: name -> check, for the instructor page and the tests.

@@ -103,6 +103,11 @@ def conv_size(n, k, s, p, transposed):
     return (n - 1) * s - 2 * p + k if transposed else (n + 2 * p - k) // s + 1
 
 
+def layer_parameters(layer, n_in, n_out, kernel_size, bias):
+    weights = n_in * n_out * (1 if layer == "linear" else kernel_size**2)
+    return weights + (n_out if bias else 0)
+
+
 def cgan_inputs(z, x, labels, n_classes):
     code = np.eye(n_classes)[labels]
     return np.concatenate([z, code], axis=1), np.concatenate([x, code], axis=1)
@@ -166,6 +171,7 @@ CORRECT = {
     "check_dbm_mean_field": dbm_mean_field,
     "check_reconstruction_bce": bce,
     "check_conv_output_size": conv_size,
+    "check_layer_parameters": layer_parameters,
     "check_conditional_inputs": cgan_inputs,
     "check_matching_aware_loss": matching_aware,
     "check_bayes_posterior": bayes,
@@ -304,6 +310,11 @@ WRONG = {
         lambda S, tr, te: nn_ratio(S, tr, te, summary=np.mean),  # means: one outlier moves them
         lambda S, tr, te: nn_ratio(S, tr, te, squared=True),  # squared distances
         lambda S, tr, te: nn_ratio(S, tr, te, own_set=True),  # test points against themselves
+    ],
+    "check_layer_parameters": [
+        lambda l, i, o, k, b: layer_parameters(l, i, o, k, True),  # bias counted even when there is none
+        lambda l, i, o, k, b: i * o * (1 if l == "linear" else k),  # kernel side instead of its area; no bias
+        lambda l, i, o, k, b: layer_parameters(l, i, o, k, False) + (i if b else 0),  # one bias per input
     ],
     "check_roc_auc": [
         lambda n, a: roc_auc(n, a, tie=0.0),  # ties ignored

@@ -837,6 +837,7 @@ def _no_nan(result) -> bool:
 #: fuzzed above.
 KERNELS: dict[str, str] = {
     "genlib.neural.stackgan": "the networks (text encoder, conditioning augmentation, stages): tests/test_stackgan.py",
+    "genlib.neural.fccgan": "the networks: tests/test_fccgan.py",
 }
 
 NOT_ENTRY_POINTS = {
@@ -869,7 +870,8 @@ NOT_ENTRY_POINTS = {
        for name in ("check_bayes_posterior", "check_bits_per_symbol", "check_boltzmann_log_partition",
                     "check_conditional_inputs", "check_conv_output_size", "check_dbm_mean_field",
                     "check_dbn_log_joint", "check_gan_losses", "check_gaussian_kl", "check_gaussian_log_density",
-                    "check_hmm_forward", "check_lda_conditional", "check_log_mean_exp", "check_matching_aware_loss",
+                    "check_hmm_forward", "check_lda_conditional", "check_layer_parameters", "check_log_mean_exp",
+                    "check_matching_aware_loss",
                     "check_milestones_per_decade", "check_nearest_neighbour_ratio", "check_parzen_log_density",
                     "check_rbm_free_energy", "check_reconstruction_bce", "check_responsibilities",
                     "check_roc_auc", "check_taxonomy_position")},

@@ -258,7 +258,7 @@ def evaluate(model: Any, X_test: Any, *, X_train: Any = None, fit: bool = False,
     DBN, DBM                                    variational bound, log Z by AIS        bound
     VAE                                         importance-weighted bound, k=iwae_k    bound
     LDA                                         held-out perplexity                    perplexity
-    GAN, DCGAN, cGAN, autoencoder               none                                   None
+    GAN, DCGAN, FCC-GAN, cGAN, autoencoder      none                                   None
     ==========================================  =====================================  ==========
 
     Samples: ``n_samples`` draws (``sample_fn(n)`` when given, else ``model.sample``) are

@@ -2,7 +2,7 @@
 
 - :class:`Autoencoder` (:mod:`genlib.neural.autoencoder`), :class:`VAE` (:mod:`genlib.neural.vae`);
 - :class:`GAN` (:mod:`genlib.neural.gan`), :class:`DCGAN` (:mod:`genlib.neural.dcgan`),
-  :class:`ConditionalGAN` (:mod:`genlib.neural.cgan`);
+  :class:`ConditionalGAN` (:mod:`genlib.neural.cgan`), :class:`FCCGAN` (:mod:`genlib.neural.fccgan`);
 - :class:`VAEGAN` (:mod:`genlib.neural.vaegan`), a VAE whose decoder is also a GAN generator
   (the hybrid of Part 4's conclusion);
 - :class:`StackedGAN` (:mod:`genlib.neural.stackgan`), text-to-image in two stages (StackGAN);
@@ -18,6 +18,7 @@ _NAMES = {
     "VAE": "vae",
     "GAN": "gan",
     "DCGAN": "dcgan",
+    "FCCGAN": "fccgan",
     "ConditionalGAN": "cgan",
     "VAEGAN": "vaegan",
     "StackedGAN": "stackgan",

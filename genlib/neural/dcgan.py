@@ -194,9 +194,13 @@ class DCGAN(_AdversarialNet):
                          verbose=verbose)
         self.image_size = _check_image_size(image_size)
         self.n_filters = check_int(n_filters, "n_filters", minimum=1)
-        self.generator = DCGenerator(self.latent_dim, self.image_size, self.n_filters)
-        self.discriminator = DCDiscriminator(self.image_size, self.n_filters)
+        self.generator, self.discriminator = self._build_networks()
         self._finish_init()
+
+    def _build_networks(self) -> tuple[nn.Module, nn.Module]:
+        """G and D of this architecture (subclasses such as FCCGAN build others around the same game)."""
+        return (DCGenerator(self.latent_dim, self.image_size, self.n_filters),
+                DCDiscriminator(self.image_size, self.n_filters))
 
     def _reset_parameters(self, gen: torch.Generator) -> None:
         _dcgan_init(self, gen)
