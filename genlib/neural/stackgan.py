@@ -532,6 +532,7 @@ class StackedGAN(_AdversarialNet):
         (side ``low_size``); the same ``random_state`` gives the stage-I image that stage II
         refined. ``return_latent=True`` returns ``(images, z, tokens)``.
         """
+        self._check_fitted("sample")
         n = check_int(n, "n", minimum=1)
         stage = check_option(stage, "stage", (1, 2))
         return_latent = check_bool(return_latent, "return_latent")
