@@ -261,6 +261,9 @@ REGISTRY: dict[str, ModelInfo] = dict(
         _info("vaegan", "VAE-GAN", "DL", "explicit", "variational", "bound",
               "ELBO terms + learned similarity + adversarial game", "04_analysis/05_conclusion",
               "genlib.neural.vaegan:VAEGAN", 2016, "larsen2016", "images"),
+        _info("ddpm", "Denoising diffusion probabilistic model", "DL", "explicit", "variational", "bound",
+              "variational bound (its simple form: noise prediction)", "05_beyond/03_diffusion",
+              "genlib.neural.ddpm:DDPM", 2020, "ho2020", "images"),
     ]
 )
 

@@ -526,6 +526,8 @@ KERNELS = {
     "genlib.neural.dcgan": "the networks: tests/test_gan.py",
     "genlib.neural.vae": "the densities: tests/test_vae.py",
     "genlib.neural.vaegan": "the losses: tests/test_vaegan.py",
+    "genlib.neural.ddpm": "the diffusion maths (marginal, posterior, DDIM step, KL, decoder): tests/test_ddpm.py",
+    "genlib.neural.unet": "the noise-predicting network: tests/test_ddpm.py",
     "genlib.neural.base": "the base class of the autoencoder and the VAE, fuzzed through them",
     "genlib.neural.training": "the training loops: tests/test_training.py",
     "genlib.exercises": "each takes a student's function: tests/test_exercises.py feeds it wrong ones",

@@ -5,6 +5,8 @@
   :class:`ConditionalGAN` (:mod:`genlib.neural.cgan`);
 - :class:`VAEGAN` (:mod:`genlib.neural.vaegan`), a VAE whose decoder is also a GAN generator
   (the hybrid of Part 4's conclusion);
+- :class:`DDPM` (:mod:`genlib.neural.ddpm`), the denoising diffusion model (with DDIM sampling),
+  and :class:`UNet` (:mod:`genlib.neural.unet`), its noise-predicting network;
 - :func:`train` (:mod:`genlib.neural.training`), the generic training loop.
 
 Names load lazily: ``import genlib.neural`` does not import torch.
@@ -19,6 +21,8 @@ _NAMES = {
     "DCGAN": "dcgan",
     "ConditionalGAN": "cgan",
     "VAEGAN": "vaegan",
+    "DDPM": "ddpm",
+    "UNet": "unet",
     "train": "training",
 }
 __all__ = sorted(_NAMES)
