@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import shlex
 import sys
 import time
@@ -128,11 +129,14 @@ def train_for(entry: Entry, seconds: float) -> dict:
     One warm-up step (torch's first calls are slow) runs before the clock starts and is counted.
     """
     entry.step()
+    load_before = os.getloadavg()[0]
     t0, steps = time.perf_counter(), 1
     while time.perf_counter() - t0 < seconds:
         entry.step()
         steps += 1
-    return {"steps": steps, "train_seconds": time.perf_counter() - t0}
+    # the machine's load (1-minute average) around the run: on a shared machine it sets how many steps a budget buys
+    return {"steps": steps, "train_seconds": time.perf_counter() - t0,
+            "load_average": [load_before, os.getloadavg()[0]]}
 
 
 def quality(clf, real, samples) -> dict:
