@@ -359,6 +359,7 @@ def _function_cases():
         "genlib.datasets.toy.make_spirals": dict(n_samples=50),
         "genlib.datasets.images.binarize": dict(X=X),
         "genlib.datasets.images.load_digits": dict(binary=False),
+        "genlib.neural.ddpm.beta_schedule": dict(n_timesteps=100, kind="cosine"),
         "genlib.datasets.text.make_bars": dict(n_docs=20),
         "genlib.datasets.text.bars_topics": dict(side=5),
         "genlib.datasets.text.load_stdlib_characters": dict(n_chars=1000),
