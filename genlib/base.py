@@ -268,6 +268,9 @@ REGISTRY: dict[str, ModelInfo] = dict(
               "two-stage adversarial game, matching-aware, conditioned on a caption (+ CA's KL)",
               "05_beyond/02_stackgan", "genlib.neural.stackgan:StackedGAN", 2017, "zhang2017stackgan",
               "captioned images"),
+        _info("ddpm", "Denoising diffusion probabilistic model", "DL", "explicit", "variational", "bound",
+              "variational bound (its simple form: noise prediction)", "05_beyond/03_diffusion",
+              "genlib.neural.ddpm:DDPM", 2020, "ho2020", "images"),
     ]
 )
 

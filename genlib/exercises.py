@@ -47,6 +47,7 @@ __all__ = [
     "check_nearest_neighbour_ratio",
     "check_roc_auc",
     "check_layer_parameters",
+    "check_diffusion_marginal",
     "CHECKS",
 ]
 
@@ -844,6 +845,46 @@ def check_layer_parameters(fn: Callable, *, verbose: bool = True) -> bool:
         return float(got) == expected
 
     return _run("Parameters of a layer", fn, cases, compare=same_int, verbose=verbose)
+
+
+# --- Part 5: beyond the survey ---------------------------------------------------------------
+
+def check_diffusion_marginal(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(betas, x0, t) -> (mean, std)`` of the diffusion marginal q(x_t | x_0).
+
+    ``betas`` (T,) holds beta_1..beta_T (``betas[0]`` is beta_1), ``x0`` an array of pixel
+    values, ``t`` an int in 1..T; the answer is the mean (shaped like ``x0``) and the standard
+    deviation (a float) of x_t given x_0. The reference runs the one-step recursion of the mean
+    and the variance, m_t = sqrt(1 - beta_t) m_{t-1}, v_t = (1 - beta_t) v_{t-1} + beta_t, not
+    the closed form.
+    """
+    rng = np.random.default_rng(19)
+    cases = []
+    for name, T, t, kind, hint in [
+        ("a few steps", 10, 3, "linear",
+         "x_t depends on every step before it: alpha_bar_t is the product of (1 - beta_s) over s = 1..t, "
+         "not (1 - beta_t) alone."),
+        ("the first step", 10, 1, "linear",
+         "t counts from 1 and betas[0] is beta_1: alpha_bar_1 = 1 - betas[0]; check for an off-by-one in the "
+         "slice of betas."),
+        ("the last of many steps", 1000, 1000, "linear",
+         "the mean is sqrt(alpha_bar_t) x0 and the standard deviation sqrt(1 - alpha_bar_t): return the "
+         "standard deviation, not the variance."),
+        ("a cosine schedule", 200, 57, "cosine",
+         "use exactly the betas you are given, whatever their schedule; mean sqrt(alpha_bar_t) x0, "
+         "standard deviation sqrt(1 - alpha_bar_t)."),
+    ]:
+        if kind == "linear":
+            betas = np.linspace(1e-4 * 1000 / T, 0.02 * 1000 / T, T)
+        else:
+            f = np.cos((np.arange(T + 1) / T + 0.008) / 1.008 * np.pi / 2) ** 2
+            betas = np.clip(1 - f[1:] / f[:-1], 0, 0.999)
+        x0 = rng.uniform(-1, 1, size=5)
+        m, v = x0.copy(), 0.0
+        for b in betas[:t]:  # the chain, one step at a time
+            m, v = np.sqrt(1 - b) * m, (1 - b) * v + b
+        cases.append(_Case(name, (betas.copy(), x0.copy(), t), (m, np.sqrt(v)), hint))
+    return _run("Diffusion marginal q(x_t | x_0)", fn, cases, verbose=verbose)
 
 
 #: name -> check, for the instructor page and the tests.

@@ -163,6 +163,11 @@ def matching_aware(real, fake, wrong):
     return -(log_expit(real).mean() + 0.5 * log_expit(-fake).mean() + 0.5 * log_expit(-wrong).mean())
 
 
+def diffusion_marginal(betas, x0, t, *, upto=0, variance=False, last_only=False):
+    ab = (1 - betas[t - 1]) if last_only else np.prod(1 - betas[:t + upto])
+    return np.sqrt(ab) * x0, (1 - ab) if variance else np.sqrt(1 - ab)
+
+
 CORRECT = {
     "check_milestones_per_decade": per_decade,
     "check_taxonomy_position": taxonomy,
@@ -187,6 +192,7 @@ CORRECT = {
     "check_parzen_log_density": parzen,
     "check_nearest_neighbour_ratio": nn_ratio,
     "check_roc_auc": roc_auc,
+    "check_diffusion_marginal": diffusion_marginal,
 }
 
 # --- typical mistakes ------------------------------------------------------------------------
@@ -321,6 +327,11 @@ WRONG = {
         lambda n, a: roc_auc(a, n),  # direction reversed
         lambda n, a: (lambda t: ((a > t).sum() + (n <= t).sum()) / (len(a) + len(n)))(
             np.median(np.r_[n, a])),  # accuracy at a threshold
+    ],
+    "check_diffusion_marginal": [
+        lambda b, x0, t: diffusion_marginal(b, x0, t, last_only=True),  # only the step t's own beta
+        lambda b, x0, t: diffusion_marginal(b, x0, t, upto=-1),  # off by one: stops at beta_{t-1}
+        lambda b, x0, t: diffusion_marginal(b, x0, t, variance=True),  # the variance instead of the std
     ],
 }
 

@@ -372,6 +372,7 @@ def _function_cases():
         "genlib.datasets.images.binarize": dict(X=X),
         "genlib.datasets.images.load_digits": dict(binary=False),
         **_caption_cases(X, y),
+        "genlib.neural.ddpm.beta_schedule": dict(n_timesteps=100, kind="cosine"),
         "genlib.datasets.text.make_bars": dict(n_docs=20),
         "genlib.datasets.text.bars_topics": dict(side=5),
         "genlib.datasets.text.load_stdlib_characters": dict(n_chars=1000),
@@ -838,6 +839,8 @@ def _no_nan(result) -> bool:
 KERNELS: dict[str, str] = {
     "genlib.neural.stackgan": "the networks (text encoder, conditioning augmentation, stages): tests/test_stackgan.py",
     "genlib.neural.fccgan": "the networks: tests/test_fccgan.py",
+    "genlib.neural.ddpm": "the diffusion maths (marginal, posterior, DDIM step, KL, decoder): tests/test_ddpm.py",
+    "genlib.neural.unet": "the noise-predicting network: tests/test_ddpm.py",
 }
 
 NOT_ENTRY_POINTS = {
@@ -874,7 +877,7 @@ NOT_ENTRY_POINTS = {
                     "check_matching_aware_loss",
                     "check_milestones_per_decade", "check_nearest_neighbour_ratio", "check_parzen_log_density",
                     "check_rbm_free_energy", "check_reconstruction_bce", "check_responsibilities",
-                    "check_roc_auc", "check_taxonomy_position")},
+                    "check_roc_auc", "check_taxonomy_position", "check_diffusion_marginal")},
 }
 
 

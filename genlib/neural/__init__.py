@@ -6,6 +6,8 @@
 - :class:`VAEGAN` (:mod:`genlib.neural.vaegan`), a VAE whose decoder is also a GAN generator
   (the hybrid of Part 4's conclusion);
 - :class:`StackedGAN` (:mod:`genlib.neural.stackgan`), text-to-image in two stages (StackGAN);
+- :class:`DDPM` (:mod:`genlib.neural.ddpm`), the denoising diffusion model (with DDIM sampling),
+  and :class:`UNet` (:mod:`genlib.neural.unet`), its noise-predicting network;
 - :func:`train` (:mod:`genlib.neural.training`), the generic training loop.
 
 Names load lazily: ``import genlib.neural`` does not import torch.
@@ -22,6 +24,8 @@ _NAMES = {
     "ConditionalGAN": "cgan",
     "VAEGAN": "vaegan",
     "StackedGAN": "stackgan",
+    "DDPM": "ddpm",
+    "UNet": "unet",
     "train": "training",
 }
 __all__ = sorted(_NAMES)
