@@ -276,6 +276,8 @@ def test_unet_for_28x28_has_three_resolutions_and_keeps_the_shape():
     out = net(torch.zeros(2, 1, 28, 28), torch.tensor([1, 500]))
     assert out.shape == (2, 1, 28, 28)
     model = DDPM(28, n_timesteps=5, channels=(4, 8, 16), emb_dim=8, random_state=0)
+    X = np.round(np.random.default_rng(0).random((4, 28, 28)) * 16) / 16  # 17 grey levels, as the digits
+    model.fit(X, n_epochs=1, batch_size=4)  # sample() refuses an untrained model
     assert model.sample(2, steps=2, method="ddim").shape == (2, 1, 28, 28)
 
 

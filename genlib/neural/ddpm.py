@@ -424,6 +424,7 @@ class DDPM(NeuralModel):
         return_trajectory : bool
             Also return a list of ``(t, x_t in [0, 1])`` along the chain (x_T first).
         """
+        self._check_fitted("sample")
         n = check_int(n, "n", minimum=1)
         steps = self._check_steps(steps)
         method = check_option(method, "method", METHODS)
@@ -543,6 +544,7 @@ class DDPM(NeuralModel):
         The images must take the model's ``data_levels`` grey levels (the bound is that of a
         discrete distribution). Other options of :func:`genlib.metrics.evaluate` are ignored.
         """
+        self._check_fitted("held_out_likelihood")
         return likelihood_summary("bound", -self.bound(X, random_state=random_state)["nats"])
 
 
