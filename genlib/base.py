@@ -261,6 +261,9 @@ REGISTRY: dict[str, ModelInfo] = dict(
         _info("vaegan", "VAE-GAN", "DL", "explicit", "variational", "bound",
               "ELBO terms + learned similarity + adversarial game", "04_analysis/05_conclusion",
               "genlib.neural.vaegan:VAEGAN", 2016, "larsen2016", "images"),
+        _info("pixelcnn", "PixelCNN", "DL", "explicit", "tractable", "exact",
+              "maximum likelihood (chain rule, masked convolutions)", "05_beyond/04_autoregressive",
+              "genlib.neural.pixelcnn:PixelCNN", 2016, "vandenoord2016", "binary images"),
     ]
 )
 

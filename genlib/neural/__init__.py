@@ -5,6 +5,9 @@
   :class:`ConditionalGAN` (:mod:`genlib.neural.cgan`);
 - :class:`VAEGAN` (:mod:`genlib.neural.vaegan`), a VAE whose decoder is also a GAN generator
   (the hybrid of Part 4's conclusion);
+- :class:`PixelCNN` (:mod:`genlib.neural.pixelcnn`), an autoregressive image model with an exact
+  likelihood, and :class:`CharModel` (:mod:`genlib.neural.charmodel`), a tiny causal
+  self-attention model of characters (Part 5, the path to transformers);
 - :func:`train` (:mod:`genlib.neural.training`), the generic training loop.
 
 Names load lazily: ``import genlib.neural`` does not import torch.
@@ -19,6 +22,8 @@ _NAMES = {
     "DCGAN": "dcgan",
     "ConditionalGAN": "cgan",
     "VAEGAN": "vaegan",
+    "PixelCNN": "pixelcnn",
+    "CharModel": "charmodel",
     "train": "training",
 }
 __all__ = sorted(_NAMES)
