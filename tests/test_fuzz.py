@@ -54,7 +54,25 @@ class _GaussianRBMCase:
         return {"train": X[:40], "test": X[40:]}
 
 
-CASES = {**_REGISTRY_CASES, "gaussian_rbm": _GaussianRBMCase}
+class _CharModelCase:
+    """The character transformer of the autoregressive chapter: not in the registry (it models text windows)."""
+
+    @staticmethod
+    def make_model(random_state):
+        from genlib.neural import CharModel
+
+        return CharModel(27, context=16, d_model=8, n_heads=2, random_state=random_state)
+
+    @staticmethod
+    def make_data():
+        from genlib.datasets import load_stdlib_characters
+        from genlib.neural.charmodel import char_windows
+
+        X = char_windows(load_stdlib_characters(1600)[0], 16)  # (100, 16) int64 codes
+        return {"train": X[:80], "test": X[80:], "fit_kwargs": {"n_epochs": 1, "batch_size": 20}}
+
+
+CASES = {**_REGISTRY_CASES, "gaussian_rbm": _GaussianRBMCase, "charmodel": _CharModelCase}
 
 ALLOWED = (ValueError, TypeError, FileNotFoundError)  # FileNotFoundError: load_mnist's missing data file
 
@@ -378,6 +396,8 @@ def _function_cases():
         "genlib.neural.gan.optimal_discriminator": dict(p_data=np.array([0.2, 0.8]), p_model=np.array([0.5, 0.5])),
         "genlib.neural.vaegan.image_sharpness": dict(images=X),
         "genlib.neural.dcgan.prepare_images": dict(X=X, image_size=8),
+        "genlib.neural.pixelcnn.causal_mask": dict(kernel_size=5, mask_type="A"),
+        "genlib.neural.charmodel.char_windows": dict(symbols=np.arange(100) % 27, context=10),
         "genlib.plotting.image_grid": dict(images=X[:20]),
         "genlib.plotting.scatter_classes": dict(X=F[:, :2], y=(F[:, 0] > 0).astype(int)),
         "genlib.plotting.training_curves": dict(history={"loss": [3.0, 2.0, 1.0]}),
@@ -526,6 +546,7 @@ KERNELS = {
     "genlib.neural.dcgan": "the networks: tests/test_gan.py",
     "genlib.neural.vae": "the densities: tests/test_vae.py",
     "genlib.neural.vaegan": "the losses: tests/test_vaegan.py",
+    "genlib.neural.pixelcnn": "the masked convolution: tests/test_pixelcnn.py",
     "genlib.neural.base": "the base class of the autoencoder and the VAE, fuzzed through them",
     "genlib.neural.training": "the training loops: tests/test_training.py",
     "genlib.exercises": "each takes a student's function: tests/test_exercises.py feeds it wrong ones",

@@ -62,7 +62,7 @@ def causal_mask(kernel_size: int, mask_type: str) -> torch.Tensor:
     kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
     if kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be odd (the kernel has a centre pixel), got {kernel_size}; pass e.g. 3, 5 or 7.")
-    if mask_type not in ("A", "B"):
+    if not isinstance(mask_type, str) or mask_type not in ("A", "B"):
         raise ValueError(f"mask_type must be 'A' (first layer: the centre pixel hidden) or 'B' (later layers), "
                          f"got {mask_type!r}.")
     c = kernel_size // 2
