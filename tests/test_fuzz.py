@@ -593,7 +593,7 @@ NOT_ENTRY_POINTS = {
                     "check_hmm_forward", "check_lda_conditional", "check_log_mean_exp",
                     "check_milestones_per_decade", "check_nearest_neighbour_ratio", "check_parzen_log_density",
                     "check_rbm_free_energy", "check_reconstruction_bce", "check_responsibilities",
-                    "check_roc_auc", "check_taxonomy_position")},
+                    "check_roc_auc", "check_taxonomy_position", "check_causal_mask")},
 }
 
 
