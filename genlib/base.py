@@ -271,6 +271,9 @@ REGISTRY: dict[str, ModelInfo] = dict(
         _info("ddpm", "Denoising diffusion probabilistic model", "DL", "explicit", "variational", "bound",
               "variational bound (its simple form: noise prediction)", "05_beyond/03_diffusion",
               "genlib.neural.ddpm:DDPM", 2020, "ho2020", "images"),
+        _info("pixelcnn", "PixelCNN", "DL", "explicit", "tractable", "exact",
+              "maximum likelihood (chain rule, masked convolutions)", "05_beyond/04_autoregressive",
+              "genlib.neural.pixelcnn:PixelCNN", 2016, "vandenoord2016", "binary images"),
     ]
 )
 

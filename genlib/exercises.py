@@ -48,6 +48,7 @@ __all__ = [
     "check_roc_auc",
     "check_layer_parameters",
     "check_diffusion_marginal",
+    "check_causal_mask",
     "CHECKS",
 ]
 
@@ -885,6 +886,37 @@ def check_diffusion_marginal(fn: Callable, *, verbose: bool = True) -> bool:
             m, v = np.sqrt(1 - b) * m, (1 - b) * v + b
         cases.append(_Case(name, (betas.copy(), x0.copy(), t), (m, np.sqrt(v)), hint))
     return _run("Diffusion marginal q(x_t | x_0)", fn, cases, verbose=verbose)
+
+
+# --- Part 5: autoregressive models -------------------------------------------------------
+
+def check_causal_mask(fn: Callable, *, verbose: bool = True) -> bool:
+    """Check ``fn(kernel_size, mask_type) -> (kernel_size, kernel_size)`` 0/1 mask of a PixelCNN layer.
+
+    Raster order reads a kernel row by row, left to right; the mask keeps the positions that come
+    before the centre (``"A"``, the first layer) or before it and the centre itself (``"B"``).
+    The reference compares raster indices: position (r, s) has index r * k + s.
+    """
+    cases = []
+    for name, (k, mask_type), hint in [
+        ("a 3x3 kernel, mask A", (3, "A"),
+         "keep every position of the rows above the centre, and in the centre row the positions left of it."),
+        ("a 3x3 kernel, mask B", (3, "B"),
+         "mask B is mask A with the centre kept: the later layers may see their own position, whose features "
+         "only summarise the past."),
+        ("a 5x5 kernel, mask A", (5, "A"),
+         "the rows above the centre are kept in full, right of the centre column too: they come earlier in raster "
+         "order."),
+        ("a 1x1 kernel, mask A", (1, "A"),
+         "a 1x1 kernel has only the centre, which mask A hides: every weight is masked."),
+        ("a 7x7 kernel, mask B", (7, "B"),
+         "the rows below the centre, and the centre row right of the centre, are the future: zero there."),
+    ]:
+        c = k // 2
+        index = np.arange(k * k).reshape(k, k)
+        expected = (index < c * k + c) | ((index == c * k + c) & (mask_type == "B"))
+        cases.append(_Case(name, (k, mask_type), expected.astype(float), hint))
+    return _run("Causal mask", fn, cases, verbose=verbose)
 
 
 #: name -> check, for the instructor page and the tests.

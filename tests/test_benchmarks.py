@@ -75,3 +75,24 @@ def test_speed_case_in_processes_reports_the_median_process():
     assert case["floor_ratio"] == case["process_floor_ratios"][ratios.index(case["ratio"])]
     with pytest.raises(ValueError, match="odd"):
         rbm.speed_case_in_processes(2, "tiny", X, 4, 1)
+
+
+def test_pixelcnn_benchmark_keeps_the_weights_of_the_best_validation_epoch():
+    import torch
+
+    pixelcnn = pytest.importorskip("benchmarks.pixelcnn", reason="benchmarks/ is not here (installed wheel)")
+    from genlib.neural import PixelCNN
+
+    X = torch.as_tensor(np.random.default_rng(0).integers(0, 2, (40, 9)), dtype=torch.float32)
+    snapshots, scores = [], iter([-1.0, -0.5, -3.0, -2.0])  # the second epoch is the best
+
+    def score(model):
+        snapshots.append({k: v.clone() for k, v in model.state_dict().items() if isinstance(v, torch.Tensor)})
+        return next(scores)
+
+    model = PixelCNN(3, n_filters=4, n_layers=1, kernel_size=3, random_state=0)
+    epochs, best, _ = pixelcnn.train_for(model, X, n_epochs=4, batch_size=10, lr=1e-2, valid_score=score)
+    assert (epochs, best) == (4, 2)
+    for name, value in snapshots[1].items():
+        assert torch.equal(model.state_dict()[name], value), name
+    assert not all(torch.equal(snapshots[3][k], snapshots[1][k]) for k in snapshots[1])  # training moved on

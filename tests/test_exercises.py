@@ -168,7 +168,16 @@ def diffusion_marginal(betas, x0, t, *, upto=0, variance=False, last_only=False)
     return np.sqrt(ab) * x0, (1 - ab) if variance else np.sqrt(1 - ab)
 
 
+def causal_mask(k, mask_type):
+    m = np.zeros((k, k))
+    m[: k // 2] = 1
+    m[k // 2, : k // 2] = 1
+    m[k // 2, k // 2] = mask_type == "B"
+    return m
+
+
 CORRECT = {
+    "check_causal_mask": causal_mask,
     "check_milestones_per_decade": per_decade,
     "check_taxonomy_position": taxonomy,
     "check_boltzmann_log_partition": log_partition,
@@ -234,6 +243,11 @@ WRONG = {
         lambda X, L: -(X * np.log(sigmoid(L)) + (1 - X) * np.log(1 - sigmoid(L))).sum(1),  # log(0) when saturated
         lambda X, L: bce((X > 0.5).astype(float), L),  # grey levels rounded
         lambda X, L: ((X - sigmoid(L)) ** 2).sum(1),  # squared error instead
+    ],
+    "check_causal_mask": [
+        lambda k, t: causal_mask(k, "B" if t == "A" else "A"),  # A and B swapped
+        lambda k, t: np.tril(np.ones((k, k)), -1) + (t == "B") * np.eye(k),  # lower triangle, not raster order
+        lambda k, t: np.pad(np.ones((k // 2, k)), ((0, k - k // 2), (0, 0))),  # the centre row forgotten
     ],
     "check_conv_output_size": [
         lambda n, k, s, p, t: (n - 1) * s - 2 * p + k if t else (n + 2 * p - k) / s + 1,  # no rounding down

@@ -58,7 +58,25 @@ class _GaussianRBMCase:
         return {"train": X[:40], "test": X[40:]}
 
 
-CASES = {**_REGISTRY_CASES, "gaussian_rbm": _GaussianRBMCase}
+class _CharModelCase:
+    """The character transformer of the autoregressive chapter: not in the registry (it models text windows)."""
+
+    @staticmethod
+    def make_model(random_state):
+        from genlib.neural import CharModel
+
+        return CharModel(27, context=16, d_model=8, n_heads=2, random_state=random_state)
+
+    @staticmethod
+    def make_data():
+        from genlib.datasets import load_stdlib_characters
+        from genlib.neural.charmodel import char_windows
+
+        X = char_windows(load_stdlib_characters(1600)[0], 16)  # (100, 16) int64 codes
+        return {"train": X[:80], "test": X[80:], "fit_kwargs": {"n_epochs": 1, "batch_size": 20}}
+
+
+CASES = {**_REGISTRY_CASES, "gaussian_rbm": _GaussianRBMCase, "charmodel": _CharModelCase}
 
 ALLOWED = (ValueError, TypeError, FileNotFoundError)  # FileNotFoundError: load_mnist's missing data file
 
@@ -392,6 +410,8 @@ def _function_cases():
         "genlib.neural.gan.optimal_discriminator": dict(p_data=np.array([0.2, 0.8]), p_model=np.array([0.5, 0.5])),
         "genlib.neural.vaegan.image_sharpness": dict(images=X),
         "genlib.neural.dcgan.prepare_images": dict(X=X, image_size=8),
+        "genlib.neural.pixelcnn.causal_mask": dict(kernel_size=5, mask_type="A"),
+        "genlib.neural.charmodel.char_windows": dict(symbols=np.arange(100) % 27, context=10),
         "genlib.plotting.image_grid": dict(images=X[:20]),
         "genlib.plotting.scatter_classes": dict(X=F[:, :2], y=(F[:, 0] > 0).astype(int)),
         "genlib.plotting.training_curves": dict(history={"loss": [3.0, 2.0, 1.0]}),
@@ -841,6 +861,7 @@ KERNELS: dict[str, str] = {
     "genlib.neural.fccgan": "the networks: tests/test_fccgan.py",
     "genlib.neural.ddpm": "the diffusion maths (marginal, posterior, DDIM step, KL, decoder): tests/test_ddpm.py",
     "genlib.neural.unet": "the noise-predicting network: tests/test_ddpm.py",
+    "genlib.neural.pixelcnn": "the masked convolution: tests/test_pixelcnn.py",
 }
 
 NOT_ENTRY_POINTS = {
@@ -877,7 +898,7 @@ NOT_ENTRY_POINTS = {
                     "check_matching_aware_loss",
                     "check_milestones_per_decade", "check_nearest_neighbour_ratio", "check_parzen_log_density",
                     "check_rbm_free_energy", "check_reconstruction_bce", "check_responsibilities",
-                    "check_roc_auc", "check_taxonomy_position", "check_diffusion_marginal")},
+                    "check_roc_auc", "check_taxonomy_position", "check_diffusion_marginal", "check_causal_mask")},
 }
 
 

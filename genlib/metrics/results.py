@@ -28,7 +28,8 @@ __all__ = ["BENCHMARK_TOPICS", "PublishedResult", "PUBLISHED", "available_benchm
            "load_benchmark_results"]
 
 #: One topic per benchmark script ``benchmarks/<topic>.py``, full run or not.
-BENCHMARK_TOPICS = ("gmm", "hmm", "lda", "rbm", "dbn_dbm", "vae", "gan", "fccgan", "stackgan", "beyond")
+BENCHMARK_TOPICS = ("gmm", "hmm", "lda", "rbm", "dbn_dbm", "vae", "gan", "fccgan", "stackgan", "beyond",
+                    "pixelcnn")
 
 _PACKAGE_DIR = "benchmark_results"
 

@@ -8,6 +8,9 @@
 - :class:`StackedGAN` (:mod:`genlib.neural.stackgan`), text-to-image in two stages (StackGAN);
 - :class:`DDPM` (:mod:`genlib.neural.ddpm`), the denoising diffusion model (with DDIM sampling),
   and :class:`UNet` (:mod:`genlib.neural.unet`), its noise-predicting network;
+- :class:`PixelCNN` (:mod:`genlib.neural.pixelcnn`), an autoregressive image model with an exact
+  likelihood, and :class:`CharModel` (:mod:`genlib.neural.charmodel`), a tiny causal
+  self-attention model of characters (Part 5, the path to transformers);
 - :func:`train` (:mod:`genlib.neural.training`), the generic training loop.
 
 Names load lazily: ``import genlib.neural`` does not import torch.
@@ -26,6 +29,8 @@ _NAMES = {
     "StackedGAN": "stackgan",
     "DDPM": "ddpm",
     "UNet": "unet",
+    "PixelCNN": "pixelcnn",
+    "CharModel": "charmodel",
     "train": "training",
 }
 __all__ = sorted(_NAMES)
