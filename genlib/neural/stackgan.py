@@ -75,9 +75,9 @@ def _check_sides(small: Any, large: Any, small_name: str, large_name: str) -> tu
     large = check_int(large, large_name, minimum=1)
     ratio, rest = divmod(large, small)
     if rest or ratio & (ratio - 1):
+        nearest = small * 2 ** max(0, int(round(np.log2(large / small))))
         raise ValueError(f"{large_name}={large} must be {small_name}={small} times a power of 2 (each up-sampling "
-                         f"doubles the side), e.g. {small_name}, {large_name} = {LAYOUTS[8]} or {LAYOUTS[28]} "
-                         f"as in LAYOUTS.")
+                         f"doubles the side); pass e.g. {large_name}={nearest}.")
     return small, large
 
 
