@@ -93,7 +93,7 @@ def _check_token_ids(tokens: Any, name: str, n_words: int) -> torch.Tensor:
             or tokens.dtype == torch.bool:
         raise TypeError(f"{name} must be a torch.Tensor of integer token ids, got {type(tokens).__name__}"
                         + (f" of dtype {tokens.dtype}" if isinstance(tokens, torch.Tensor) else "")
-                        + f"; convert with torch.as_tensor(encode_captions(captions)).")
+                        + "; convert with torch.as_tensor(encode_captions(captions)).")
     if tokens.ndim != 2 or tokens.shape[0] < 1 or tokens.shape[1] < 1:
         raise ValueError(f"{name} must be 2-D (n_captions, length) with at least one caption and one position, got "
                          f"shape {tuple(tokens.shape)}" + ("; one caption: tokens[None]" if tokens.ndim == 1 else "")
