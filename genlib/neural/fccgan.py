@@ -30,7 +30,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._torch import check_hidden, reset_parameters
+from .._torch import check_hidden, check_tensor, reset_parameters
+from .._validation import check_int
 from .dcgan import DCGAN, LAYOUTS, _check_image_size, _dcgan_init
 
 __all__ = ["FCCGAN", "FCCGenerator", "FCCDiscriminator"]
@@ -47,6 +48,9 @@ class FCCGenerator(nn.Module):
 
     def __init__(self, latent_dim: int, image_size: int = 8, n_filters: int = 32, fc_hidden=(64, 512)):
         super().__init__()
+        latent_dim = check_int(latent_dim, "latent_dim", minimum=1)
+        n_filters = check_int(n_filters, "n_filters", minimum=1)
+        fc_hidden = check_hidden(fc_hidden, "fc_hidden", allow_empty=True)
         s0, k = LAYOUTS[_check_image_size(image_size)]
         ch = n_filters * 2 ** (k - 1)
         fc: list[nn.Module] = []
@@ -63,6 +67,8 @@ class FCCGenerator(nn.Module):
         self.latent_dim = latent_dim
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        check_tensor(z, "z", shape=(None, self.latent_dim), finite=False)
+        _check_batch_norm_rows(self, z, "z")
         return self.conv(self.fc(z))  # fully connected first, convolutions after
 
 
@@ -77,7 +83,10 @@ class FCCDiscriminator(nn.Module):
 
     def __init__(self, image_size: int = 8, n_filters: int = 32, fc_hidden=(512, 64)):
         super().__init__()
-        s0, k = LAYOUTS[_check_image_size(image_size)]
+        self.image_size = _check_image_size(image_size)
+        n_filters = check_int(n_filters, "n_filters", minimum=1)
+        fc_hidden = check_hidden(fc_hidden, "fc_hidden", allow_empty=True)
+        s0, k = LAYOUTS[self.image_size]
         ch = n_filters
         conv: list[nn.Module] = [nn.Conv2d(1, ch, 4, 2, 1), nn.LeakyReLU(0.2)]  # input layer: no BN
         for _ in range(k - 1):  # each: (B, ch, s, s) -> (B, 2ch, s/2, s/2)
@@ -91,7 +100,16 @@ class FCCDiscriminator(nn.Module):
         self.fc = nn.Sequential(*fc)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor(x, "x", shape=(None, 1, self.image_size, self.image_size), finite=False,
+                     hint=f"a batch of one-channel images, image_size={self.image_size}")
         return self.fc(self.conv(x)).flatten()  # convolutions first, fully connected after -> (B,)
+
+
+def _check_batch_norm_rows(net: nn.Module, z: torch.Tensor, name: str) -> None:
+    """Refuse a batch of one row in training mode, where BatchNorm1d has no batch statistics to take."""
+    if net.training and z.shape[0] < 2:
+        raise ValueError(f"{name} has 1 row, but {type(net).__name__} in training mode normalises over the batch "
+                         f"(BatchNorm1d) and needs at least 2; pass 2 or more rows, or call .eval() first.")
 
 
 def _fccgan_init(module: nn.Module, gen: torch.Generator) -> None:

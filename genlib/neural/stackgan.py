@@ -40,9 +40,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._torch import make_generator, reset_parameters
+from .._torch import check_tensor, check_tensors, make_generator, reset_parameters
 from .._validation import check_bool, check_float, check_int, check_option
-from .._torch import check_tensors
 from ..datasets.captions import VOCABULARY, _check_tokens, _check_vocabulary, _encode
 from .dcgan import LAYOUTS as _DC_LAYOUTS, prepare_images
 from .gan import _AdversarialNet, discriminator_loss, generator_loss
@@ -68,6 +67,49 @@ def _check_image_size(image_size: Any) -> int:
 def _doublings(small: int, large: int) -> int:
     """How many 2x up-samplings take side ``small`` to ``large``."""
     return int(round(np.log2(large // small)))
+
+
+def _check_sides(small: Any, large: Any, small_name: str, large_name: str) -> tuple[int, int]:
+    """Two sides of square maps, ``large`` = ``small`` times a power of 2 (the up-sampling doubles the side)."""
+    small = check_int(small, small_name, minimum=1)
+    large = check_int(large, large_name, minimum=1)
+    ratio, rest = divmod(large, small)
+    if rest or ratio & (ratio - 1):
+        nearest = small * 2 ** max(0, int(round(np.log2(large / small))))
+        raise ValueError(f"{large_name}={large} must be {small_name}={small} times a power of 2 (each up-sampling "
+                         f"doubles the side); pass e.g. {large_name}={nearest}.")
+    return small, large
+
+
+def _check_rows(value: Any, name: str, n: int, width: int, what: str, rows: str) -> torch.Tensor:
+    """A floating tensor (``n``, ``width``): ``what`` columns, one row per row of ``rows`` (no pass over the values)."""
+    return check_tensor(value, name, shape=(n, width), finite=False, hint=f"{what} columns, one row per row of {rows}")
+
+
+def _check_token_ids(tokens: Any, name: str, n_words: int) -> torch.Tensor:
+    """Refuse anything but a 2-D integer tensor (n_captions, length) of token ids in [0, ``n_words``): the text
+    encoder's input. One pass over the ids (``min``/``max``), as :func:`genlib._torch.check_labels` makes."""
+    if not isinstance(tokens, torch.Tensor) or tokens.is_floating_point() or tokens.is_complex() \
+            or tokens.dtype == torch.bool:
+        raise TypeError(f"{name} must be a torch.Tensor of integer token ids, got {type(tokens).__name__}"
+                        + (f" of dtype {tokens.dtype}" if isinstance(tokens, torch.Tensor) else "")
+                        + "; convert with torch.as_tensor(encode_captions(captions)).")
+    if tokens.ndim != 2 or tokens.shape[0] < 1 or tokens.shape[1] < 1:
+        raise ValueError(f"{name} must be 2-D (n_captions, length) with at least one caption and one position, got "
+                         f"shape {tuple(tokens.shape)}" + ("; one caption: tokens[None]" if tokens.ndim == 1 else "")
+                         + ".")
+    lo, hi = int(tokens.min()), int(tokens.max())
+    if lo < 0 or hi >= n_words:
+        raise ValueError(f"{name} must hold ids of the vocabulary 0..{n_words - 1} (0 pads), got values in "
+                         f"[{lo}, {hi}]; encode the captions with the vocabulary the encoder was built for.")
+    return tokens
+
+
+def _check_batch_norm_rows(net: nn.Module, x: torch.Tensor, name: str) -> None:
+    """Refuse a batch of one row in training mode, where BatchNorm1d has no batch statistics to take."""
+    if net.training and x.shape[0] < 2:
+        raise ValueError(f"{name} has 1 row, but {type(net).__name__} in training mode normalises over the batch "
+                         f"(BatchNorm1d) and needs at least 2; pass 2 or more rows, or call .eval() first.")
 
 
 # --------------------------------------------------------------------------------------
@@ -111,9 +153,12 @@ class TextEncoder(nn.Module):
 
     def __init__(self, n_words: int, embed_dim: int):
         super().__init__()
+        self.n_words = check_int(n_words, "n_words", minimum=1)
+        self.embed_dim = check_int(embed_dim, "embed_dim", minimum=1)
         self.embedding = nn.Embedding(n_words, embed_dim, padding_idx=0)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        _check_token_ids(tokens, "tokens", self.n_words)
         mask = (tokens != 0).to(self.embedding.weight.dtype)  # (B, L)
         total = (self.embedding(tokens) * mask[..., None]).sum(dim=1)  # (B, embed_dim)
         return total / mask.sum(dim=1, keepdim=True).clamp_min(1.0)
@@ -124,10 +169,14 @@ class ConditioningAugmentation(nn.Module):
 
     def __init__(self, embed_dim: int, cond_dim: int):
         super().__init__()
+        self.embed_dim = check_int(embed_dim, "embed_dim", minimum=1)
+        self.cond_dim = check_int(cond_dim, "cond_dim", minimum=1)
         self.fc = nn.Linear(embed_dim, 2 * cond_dim)
-        self.cond_dim = cond_dim
 
     def forward(self, phi: torch.Tensor, eps: torch.Tensor | None = None):
+        check_tensor(phi, "phi", shape=(None, self.embed_dim), finite=False, hint="embed_dim columns")
+        if eps is not None:
+            _check_rows(eps, "eps", phi.shape[0], self.cond_dim, "cond_dim", "phi")
         mu, logvar = self.fc(phi).chunk(2, dim=1)  # (B, cond_dim) each
         # c ~ N(mu, diag sigma^2) by reparameterisation; eps None: c = mu (the condition's centre)
         c = mu if eps is None else mu + torch.exp(0.5 * logvar) * eps
@@ -145,6 +194,10 @@ class StageIGenerator(nn.Module):
 
     def __init__(self, cond_dim: int, latent_dim: int, low_size: int, first_side: int, n_filters: int):
         super().__init__()
+        self.cond_dim = check_int(cond_dim, "cond_dim", minimum=1)
+        self.latent_dim = check_int(latent_dim, "latent_dim", minimum=1)
+        first_side, self.low_size = _check_sides(first_side, low_size, "first_side", "low_size")
+        n_filters = check_int(n_filters, "n_filters", minimum=1)
         k = _doublings(first_side, low_size)
         ch = n_filters * 2 ** k
         self.first = (ch, first_side)
@@ -158,6 +211,9 @@ class StageIGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, c: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        check_tensor(c, "c", shape=(None, self.cond_dim), finite=False, hint="cond_dim columns")
+        _check_rows(z, "z", c.shape[0], self.latent_dim, "latent_dim", "c")
+        _check_batch_norm_rows(self, c, "c")
         ch, s = self.first
         h = self.fc(torch.cat([c, z], dim=1)).view(-1, ch, s, s)  # (B, ch, s, s)
         return self.net(h)  # (B, 1, low, low)
@@ -184,6 +240,10 @@ class StageIIGenerator(nn.Module):
 
     def __init__(self, cond_dim: int, low_size: int, image_size: int, n_filters: int, n_residual: int = 1):
         super().__init__()
+        self.cond_dim = check_int(cond_dim, "cond_dim", minimum=1)
+        self.low_size, self.image_size = _check_sides(low_size, image_size, "low_size", "image_size")
+        n_filters = check_int(n_filters, "n_filters", minimum=1)
+        n_residual = check_int(n_residual, "n_residual", minimum=0)
         k = _doublings(low_size, image_size)
         ch = n_filters * 2 ** k
         self.encode = nn.Sequential(nn.Conv2d(1, ch, 3, 1, 1), nn.ReLU())  # (B, ch, low, low)
@@ -197,6 +257,9 @@ class StageIIGenerator(nn.Module):
         self.up = nn.Sequential(*layers)
 
     def forward(self, low: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        check_tensor(low, "low", shape=(None, 1, self.low_size, self.low_size), finite=False,
+                     hint=f"a batch of stage-I images, low_size={self.low_size}")
+        _check_rows(c, "c", low.shape[0], self.cond_dim, "cond_dim", "low")
         h = self.encode(low)  # (B, ch, low, low)
         cmap = c[:, :, None, None].expand(-1, -1, h.shape[2], h.shape[3])  # c replicated over the grid
         h = self.residual(self.joint(torch.cat([h, cmap], dim=1)))
@@ -214,7 +277,10 @@ class TextImageDiscriminator(nn.Module):
 
     def __init__(self, side: int, embed_dim: int, text_dim: int, n_filters: int):
         super().__init__()
-        ch = n_filters
+        self.side = side = check_int(side, "side", minimum=1)
+        self.embed_dim = check_int(embed_dim, "embed_dim", minimum=1)
+        text_dim = check_int(text_dim, "text_dim", minimum=1)
+        ch = n_filters = check_int(n_filters, "n_filters", minimum=1)
         layers: list[nn.Module] = [nn.Conv2d(1, ch, 3, 1, 1), nn.LeakyReLU(0.2)]
         while side % 2 == 0 and side > 2:  # (B, ch, s, s) -> (B, 2ch, s/2, s/2)
             layers += [nn.Conv2d(ch, 2 * ch, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * ch), nn.LeakyReLU(0.2)]
@@ -225,6 +291,9 @@ class TextImageDiscriminator(nn.Module):
                                    nn.Conv2d(ch, 1, side))
 
     def forward(self, x: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
+        check_tensor(x, "x", shape=(None, 1, self.side, self.side), finite=False,
+                     hint=f"a batch of one-channel images, side={self.side}")
+        _check_rows(phi, "phi", x.shape[0], self.embed_dim, "embed_dim", "x")
         h = self.image(x)  # (B, ch, s', s')
         t = self.text(phi)[:, :, None, None].expand(-1, -1, h.shape[2], h.shape[3])
         return self.joint(torch.cat([h, t], dim=1)).flatten()  # (B,)
