@@ -871,7 +871,7 @@ def _no_nan(result) -> bool:
 
 # --------------------------------------------------------------------------- coverage of the exports
 #: Modules whose building blocks are not in _function_cases() yet, with the test file that checks them against
-#: their references. None is left: every building block (the LDA sweeps and prior updates, the Gaussian toolbox,
+#: their references. Every building block (the LDA sweeps and prior updates, the Gaussian toolbox,
 #: AIS, the energies, Gibbs sweeps and mean field, genlib's torch plumbing, the networks of every GAN chapter,
 #: FCC-GAN's and StackGAN's included, the plotting helpers) is fuzzed above, except the newest:
 KERNELS: dict[str, str] = {
