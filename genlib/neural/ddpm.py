@@ -52,7 +52,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .._torch import make_generator, on_model_device, randn
+from .._torch import check_tensor, make_generator, on_model_device, randn
 from .._validation import check_array, check_bool, check_float, check_int, check_option, check_range
 from ..base import likelihood_summary
 from .base import NeuralModel
@@ -64,6 +64,43 @@ __all__ = ["DDPM", "beta_schedule", "q_sample", "posterior_moments", "ddim_sigma
 
 SCHEDULES = ("linear", "cosine")
 METHODS = ("ddpm", "ddim")
+
+
+# --------------------------------------------------------------------------- the maths' entry checks
+def _real(value: Any, name: str) -> torch.Tensor:
+    """A finite floating tensor, or a finite real number as a 0-d float64 tensor (it broadcasts)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = torch.tensor(float(value), dtype=torch.float64)
+    return check_tensor(value, name)
+
+
+def _alpha_bar(value: Any, name: str, *, below_one: bool = False, positive: bool = False) -> torch.Tensor:
+    """A finite floating tensor of cumulative products alpha_bar in [0, 1] (strictly below 1 / above 0 when asked)."""
+    check_tensor(value, name, value_range=(0.0, 1.0),
+                 hint="alpha_bar is a product of 1 - beta: take it from DDPM.alpha_bar or beta_schedule")
+    if below_one and bool((value >= 1.0).any()):
+        raise ValueError(f"{name} must be below 1 (alpha_bar_t for t >= 1; 1 is alpha_bar_0, where no noise was "
+                         f"added and the posterior is undefined), got a value of 1; pass alpha_bar[t] with t >= 1.")
+    if positive and bool((value <= 0.0).any()):
+        raise ValueError(f"{name} must be above 0 (the signal left at the earlier step), got a value of 0; "
+                         f"pass alpha_bar[s] of a step s < T.")
+    return value
+
+
+def _broadcast(**tensors: torch.Tensor) -> None:
+    """Refuse tensors that do not broadcast against one another, naming each with its shape."""
+    try:
+        torch.broadcast_shapes(*(t.shape for t in tensors.values()))
+    except RuntimeError:
+        shapes = ", ".join(f"{k} {tuple(v.shape)}" for k, v in tensors.items())
+        raise ValueError(f"{', '.join(tensors)} must broadcast against one another, got {shapes}; give per-image "
+                         f"values the shape (B, 1, 1, 1) and images the same shape (B, 1, S, S).") from None
+
+
+def _ordered(alpha_bar_t: torch.Tensor, alpha_bar_s: torch.Tensor) -> None:
+    if bool((alpha_bar_t > alpha_bar_s).any()):
+        raise ValueError("alpha_bar_t must be at most alpha_bar_s (step s comes before t, and alpha_bar decreases "
+                         "with t), got alpha_bar_t > alpha_bar_s; pass alpha_bar[t] and alpha_bar[s] with s < t.")
 
 
 # --------------------------------------------------------------------------- the maths
@@ -95,8 +132,23 @@ def beta_schedule(n_timesteps: int, kind: str = "linear") -> np.ndarray:
 def q_sample(x0: torch.Tensor, alpha_bar_t: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
     """A draw of :math:`x_t \\sim q(x_t \\mid x_0)`, eq. (ddpm-marginal): :math:`\\sqrt{\\bar\\alpha_t} x_0 + \\sqrt{1 - \\bar\\alpha_t}\\,\\epsilon`.
 
-    ``alpha_bar_t`` broadcasts against ``x0`` (one value per image: shape (B, 1, 1, 1)).
+    ``alpha_bar_t`` (values in [0, 1]) broadcasts against ``x0`` (one value per image: shape (B, 1, 1, 1));
+    ``eps`` is standard normal noise of the shape of ``x0``.
+
+    Examples
+    --------
+    >>> q_sample(torch.ones(1, 2), torch.tensor([[0.25]]), torch.zeros(1, 2))
+    tensor([[0.5000, 0.5000]])
     """
+    check_tensor(x0, "x0")
+    _alpha_bar(alpha_bar_t, "alpha_bar_t")
+    check_tensor(eps, "eps")
+    _broadcast(x0=x0, alpha_bar_t=alpha_bar_t, eps=eps)
+    return _q_sample(x0, alpha_bar_t, eps)
+
+
+def _q_sample(x0: torch.Tensor, alpha_bar_t: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """:func:`q_sample` without its checks (the training loop's and the bound's inner calls)."""
     return alpha_bar_t.sqrt() * x0 + (1.0 - alpha_bar_t).sqrt() * eps
 
 
@@ -106,7 +158,19 @@ def posterior_moments(x0: torch.Tensor, x_t: torch.Tensor, alpha_bar_t: torch.Te
 
     With s = t - 1 this is :math:`(\\tilde\\mu_t, \\tilde\\beta_t)`; for a gap of several steps the
     same formulas hold with :math:`1 - \\bar\\alpha_t / \\bar\\alpha_s` in the place of :math:`\\beta_t`.
+    ``x0`` and ``x_t`` are tensors (or numbers, e.g. 0 to get the variance alone);
+    :math:`0 \\le \\bar\\alpha_t < 1`, :math:`0 < \\bar\\alpha_s \\le 1`, :math:`\\bar\\alpha_t \\le \\bar\\alpha_s`.
     """
+    x0, x_t = _real(x0, "x0"), _real(x_t, "x_t")
+    _alpha_bar(alpha_bar_t, "alpha_bar_t", below_one=True)
+    _alpha_bar(alpha_bar_s, "alpha_bar_s", positive=True)
+    _broadcast(x0=x0, x_t=x_t, alpha_bar_t=alpha_bar_t, alpha_bar_s=alpha_bar_s)
+    _ordered(alpha_bar_t, alpha_bar_s)
+    return _posterior_moments(x0, x_t, alpha_bar_t, alpha_bar_s)
+
+
+def _posterior_moments(x0, x_t, alpha_bar_t, alpha_bar_s):
+    """:func:`posterior_moments` without its checks (the sampler's and the bound's inner calls)."""
     a_ts = alpha_bar_t / alpha_bar_s  # alpha_t when s = t - 1
     beta_ts = 1.0 - a_ts  # beta_t when s = t - 1
     mean = (alpha_bar_s.sqrt() * beta_ts / (1.0 - alpha_bar_t)) * x0 \
@@ -120,16 +184,41 @@ def ddim_sigma(alpha_bar_t: torch.Tensor, alpha_bar_s: torch.Tensor, eta: float)
 
     :math:`\\sigma = \\eta\\sqrt{(1 - \\bar\\alpha_s)/(1 - \\bar\\alpha_t)}\\sqrt{1 - \\bar\\alpha_t/\\bar\\alpha_s}`:
     0 for the deterministic DDIM (eta = 0); the posterior's :math:`\\sqrt{\\tilde\\beta_t}` for eta = 1.
+    ``eta`` in [0, 1]; the alphas as in :func:`posterior_moments`.
     """
+    _alpha_bar(alpha_bar_t, "alpha_bar_t", below_one=True)
+    _alpha_bar(alpha_bar_s, "alpha_bar_s", positive=True)
+    _broadcast(alpha_bar_t=alpha_bar_t, alpha_bar_s=alpha_bar_s)
+    _ordered(alpha_bar_t, alpha_bar_s)
+    eta = check_float(eta, "eta", minimum=0.0, maximum=1.0)
+    return _ddim_sigma(alpha_bar_t, alpha_bar_s, eta)
+
+
+def _ddim_sigma(alpha_bar_t, alpha_bar_s, eta):
+    """:func:`ddim_sigma` without its checks (the sampler's inner call)."""
     return eta * ((1.0 - alpha_bar_s) / (1.0 - alpha_bar_t) * (1.0 - alpha_bar_t / alpha_bar_s)).sqrt()
 
 
 def ddim_step(x0_hat: torch.Tensor, eps_hat: torch.Tensor, alpha_bar_s: torch.Tensor, sigma: torch.Tensor,
-              noise: torch.Tensor | None) -> torch.Tensor:
+              noise: torch.Tensor | None = None) -> torch.Tensor:
     """DDIM's update, eq. (ddim-step): :math:`\\sqrt{\\bar\\alpha_s}\\hat x_0 + \\sqrt{1 - \\bar\\alpha_s - \\sigma^2}\\hat\\epsilon + \\sigma z`.
 
-    ``noise=None`` gives the mean of the step.
+    ``noise=None`` gives the mean of the step. ``sigma`` in [0, 1] (:func:`ddim_sigma`; where
+    :math:`\\sigma^2 > 1 - \\bar\\alpha_s` the direction term is 0).
     """
+    check_tensor(x0_hat, "x0_hat")
+    check_tensor(eps_hat, "eps_hat")
+    _alpha_bar(alpha_bar_s, "alpha_bar_s")
+    check_tensor(sigma, "sigma", value_range=(0.0, 1.0), hint="a standard deviation from ddim_sigma")
+    tensors = dict(x0_hat=x0_hat, eps_hat=eps_hat, alpha_bar_s=alpha_bar_s, sigma=sigma)
+    if noise is not None:
+        tensors["noise"] = check_tensor(noise, "noise")
+    _broadcast(**tensors)
+    return _ddim_step(x0_hat, eps_hat, alpha_bar_s, sigma, noise)
+
+
+def _ddim_step(x0_hat, eps_hat, alpha_bar_s, sigma, noise):
+    """:func:`ddim_step` without its checks (the sampler's inner call)."""
     direction = (1.0 - alpha_bar_s - sigma ** 2).clamp(min=0.0).sqrt() * eps_hat  # "points to x_t"
     x_s = alpha_bar_s.sqrt() * x0_hat + direction
     return x_s if noise is None else x_s + sigma * noise
@@ -139,8 +228,24 @@ def normal_kl(mean1: torch.Tensor, logvar1: torch.Tensor, mean2: torch.Tensor, l
     """:math:`\\mathrm{KL}(N(\\mu_1, \\sigma_1^2) \\| N(\\mu_2, \\sigma_2^2))` elementwise, in nats (broadcasts).
 
     :math:`\\tfrac12\\big(\\ln\\sigma_2^2 - \\ln\\sigma_1^2 + (\\sigma_1^2 + (\\mu_1 - \\mu_2)^2)/\\sigma_2^2 - 1\\big)`.
+
+    Returns
+    -------
+    torch.Tensor
+        The KL, >= 0; ``+inf`` where it exceeds the range of the inputs' dtype (never NaN).
     """
-    return 0.5 * (logvar2 - logvar1 + torch.exp(logvar1 - logvar2) + (mean1 - mean2) ** 2 * torch.exp(-logvar2) - 1.0)
+    for name, value in dict(mean1=mean1, logvar1=logvar1, mean2=mean2, logvar2=logvar2).items():
+        check_tensor(value, name)
+    _broadcast(mean1=mean1, logvar1=logvar1, mean2=mean2, logvar2=logvar2)
+    return _normal_kl(mean1, logvar1, mean2, logvar2)
+
+
+def _normal_kl(mean1, logvar1, mean2, logvar2):
+    """:func:`normal_kl` without its checks (the bound's inner call)."""
+    diff = mean1 - mean2
+    # equal means add 0, also where 1 / sigma_2^2 overflows (0 * inf would be NaN)
+    spread = torch.where(diff == 0, torch.zeros_like(diff), diff ** 2 * torch.exp(-logvar2))
+    return 0.5 * (logvar2 - logvar1 + torch.exp(logvar1 - logvar2) + spread - 1.0)
 
 
 def _log_normal_cdf_interval(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -148,7 +253,8 @@ def _log_normal_cdf_interval(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     flip = a > 0  # Phi(b) - Phi(a) = Phi(-a) - Phi(-b): work where the cdf is small
     lo, hi = torch.where(flip, -b, a), torch.where(flip, -a, b)
     log_hi, log_lo = torch.special.log_ndtr(hi), torch.special.log_ndtr(lo)
-    return log_hi + torch.log(-torch.expm1((log_lo - log_hi).clamp(max=-1e-12)))  # log(1 - e^d), d < 0
+    gap = torch.log(-torch.expm1((log_lo - log_hi).clamp(max=-1e-12)))  # log(1 - e^d), d < 0
+    return torch.where(torch.isneginf(log_hi), log_hi, log_hi + gap)  # no mass left in the dtype: -inf, not NaN
 
 
 def discretized_gaussian_log_likelihood(x: torch.Tensor, mean: torch.Tensor, log_scale: torch.Tensor,
@@ -158,7 +264,23 @@ def discretized_gaussian_log_likelihood(x: torch.Tensor, mean: torch.Tensor, log
     The decoder :math:`p_\\theta(x_0 \\mid x_1)` of Ho et al. (2020): the mass that
     :math:`N(\\text{mean}, e^{2\\,\\text{log\\_scale}})` puts on the bin of width ``2 / (n_levels - 1)``
     around x, the two end bins reaching to :math:`\\pm\\infty`.
+
+    Returns
+    -------
+    torch.Tensor
+        The log-probabilities, <= 0; ``-inf`` where a bin's mass is below the range of the inputs' dtype
+        (a mean or scale far outside the data's range), never NaN.
     """
+    n_levels = check_int(n_levels, "n_levels", minimum=2)
+    check_tensor(x, "x", value_range=(-1.0, 1.0), hint="images in net space: 2 * pixel - 1")
+    check_tensor(mean, "mean")
+    check_tensor(log_scale, "log_scale")
+    _broadcast(x=x, mean=mean, log_scale=log_scale)
+    return _discretized_gaussian_log_likelihood(x, mean, log_scale, n_levels)
+
+
+def _discretized_gaussian_log_likelihood(x, mean, log_scale, n_levels):
+    """:func:`discretized_gaussian_log_likelihood` without its checks (the bound's inner call)."""
     half = 1.0 / (n_levels - 1)  # half the bin width in [-1, 1]
     inv = torch.exp(-log_scale)
     upper, lower = (x - mean + half) * inv, (x - mean - half) * inv
@@ -171,16 +293,60 @@ def epsilon_loss(eps_model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
                  eps: torch.Tensor, alpha_bar: torch.Tensor) -> torch.Tensor:
     """The simple objective, eq. (ddpm-simple): mean of :math:`\\lVert\\epsilon - \\epsilon_\\theta(x_t, t)\\rVert^2 / D`.
 
-    ``x0`` (B, 1, S, S), ``t`` (B,) in 1..T, ``eps`` like ``x0``, ``alpha_bar`` (T + 1,) with
-    :math:`\\bar\\alpha_0 = 1`. Averaged over images and pixels (a scalar).
+    ``x0`` (B, 1, S, S), ``t`` (B,) integer steps in 1..T, ``eps`` like ``x0``, ``alpha_bar`` (T + 1,) with
+    :math:`\\bar\\alpha_0 = 1`; ``eps_model(x_t, t)`` returns a tensor of the shape of ``x0``. Averaged over
+    images and pixels (a scalar; ``+inf`` where the squared error exceeds the dtype's range).
     """
+    if not callable(eps_model):
+        raise TypeError(f"eps_model must be a callable eps_model(x_t, t) returning the predicted noise (a UNet), "
+                        f"got {type(eps_model).__name__}.")
+    check_tensor(x0, "x0")
+    if x0.ndim < 2:
+        raise ValueError(f"x0 must be a batch of images (B, 1, S, S), got shape {tuple(x0.shape)}.")
+    check_tensor(eps, "eps", shape=tuple(x0.shape), hint="noise of the shape of x0")
+    _alpha_bar(alpha_bar, "alpha_bar")
+    if alpha_bar.ndim != 1 or len(alpha_bar) < 2:
+        raise ValueError(f"alpha_bar must be 1-D (T + 1,) with alpha_bar[0] = 1, got shape {tuple(alpha_bar.shape)}; "
+                         f"pass DDPM.alpha_bar.")
+    if float(alpha_bar[0]) != 1.0 or not bool((alpha_bar[1:] < alpha_bar[:-1]).all()):
+        raise ValueError("alpha_bar must start at alpha_bar[0] = 1 and decrease strictly (every beta_t > 0), got "
+                         f"alpha_bar[0] = {float(alpha_bar[0]):.6g} and {int((alpha_bar[1:] >= alpha_bar[:-1]).sum())} "
+                         "step(s) that do not decrease; pass DDPM.alpha_bar (the cumulative product of 1 - beta).")
+    T = len(alpha_bar) - 1
+    if not isinstance(t, torch.Tensor) or t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+        raise TypeError(f"t must be a torch.Tensor of integer time steps 1..{T}, got {type(t).__name__}"
+                        + (f" of dtype {t.dtype}" if isinstance(t, torch.Tensor) else "") + ".")
+    if t.shape != (len(x0),):
+        raise ValueError(f"t must be 1-D with one step per image of x0 ({len(x0)}), got shape {tuple(t.shape)}.")
+    if int(t.min()) < 1 or int(t.max()) > T:
+        raise ValueError(f"t must hold time steps 1..{T} (len(alpha_bar) - 1), got values in "
+                         f"[{int(t.min())}, {int(t.max())}].")
+    out = eps_model(_q_sample(x0, alpha_bar[t].to(x0.dtype).view(-1, *([1] * (x0.ndim - 1))), eps), t)
+    if not isinstance(out, torch.Tensor) or out.shape != eps.shape:
+        raise ValueError(f"eps_model must return a tensor of the shape of x0 {tuple(x0.shape)}, got "
+                         f"{type(out).__name__}" + (f" of shape {tuple(out.shape)}" if isinstance(out, torch.Tensor)
+                                                     else "") + ".")
+    return F.mse_loss(out, eps)
+
+
+def _epsilon_loss(eps_model, x0, t, eps, alpha_bar):
+    """:func:`epsilon_loss` without its checks (the training loop's call on every batch)."""
     ab = alpha_bar[t].to(x0.dtype).view(-1, *([1] * (x0.ndim - 1)))  # (B, 1, 1, 1)
-    x_t = q_sample(x0, ab, eps)
-    return F.mse_loss(eps_model(x_t, t), eps)
+    return F.mse_loss(eps_model(_q_sample(x0, ab, eps), t), eps)
 
 
 def timestep_sequence(n_timesteps: int, steps: int) -> np.ndarray:
-    """``steps`` time steps evenly spread over 1..T, decreasing, from T to 1 (DDIM's sub-sequence tau)."""
+    """``steps`` time steps evenly spread over 1..T, decreasing, from T to 1 (DDIM's sub-sequence tau).
+
+    Examples
+    --------
+    >>> timestep_sequence(10, 4)
+    array([10,  7,  4,  1])
+    """
+    n_timesteps = check_int(n_timesteps, "n_timesteps", minimum=1)
+    steps = check_int(steps, "steps", minimum=1)
+    if steps > n_timesteps:
+        raise ValueError(f"steps must be at most n_timesteps={n_timesteps}, got {steps}; take fewer steps.")
     grid = np.linspace(1.0, n_timesteps, steps) if steps > 1 else np.array([float(n_timesteps)])
     return np.floor(grid + 0.5).astype(np.int64)[::-1].copy()
 
@@ -249,7 +415,7 @@ class DDPM(NeuralModel):
         if self.ema_decay == 1.0:
             raise ValueError("ema_decay must be below 1 (1 would never move the average); use e.g. 0.995, or 0 for none.")
         self._generator = make_generator(random_state)
-        self.net = UNet(self.image_size, channels, emb_dim, n_classes)  # checks the sizes
+        self.net = UNet(self.image_size, channels, emb_dim, n_classes, n_timesteps=self.n_timesteps)  # checks the sizes
         self.channels, self.emb_dim, self.n_classes = self.net.channels, self.net.emb_dim, self.net.n_classes
         _reset_unet(self.net, self._generator)
         self.ema = copy.deepcopy(self.net).requires_grad_(False)  # the moving average; no optimiser sees it
@@ -308,7 +474,7 @@ class DDPM(NeuralModel):
         return ab.view(-1, 1, 1, 1) if ab.ndim else ab
 
     def _eps_model(self, net, y: torch.Tensor | None = None):
-        return lambda x_t, t: net(x_t, t, y)
+        return lambda x_t, t: net._forward(x_t, t, y)  # unchecked: the training loop's inputs are valid
 
     # ------------------------------------------------------------------ training
     def loss(self, X: Any, y: Any = None) -> torch.Tensor:
@@ -321,7 +487,7 @@ class DDPM(NeuralModel):
         g = self._generator
         t = torch.randint(1, self.n_timesteps + 1, (len(x0),), generator=g).to(x0.device)  # (B,)
         eps = randn(*x0.shape, generator=g, device=x0.device, dtype=x0.dtype)
-        return epsilon_loss(self._eps_model(self.net, labels), x0, t, eps, self.alpha_bar)
+        return _epsilon_loss(self._eps_model(self.net, labels), x0, t, eps, self.alpha_bar)
 
     @torch.no_grad()
     def update_ema(self) -> None:
@@ -390,7 +556,7 @@ class DDPM(NeuralModel):
         """
         net = self.ema if (ema and self.ema_decay > 0) else self.net
         tt = torch.full((len(x_t),), int(t), dtype=torch.long, device=x_t.device)
-        eps = net(x_t, tt, labels)
+        eps = net._forward(x_t, tt, labels)  # x_t and labels checked by sample()
         ab = self._ab(int(t), x_t)
         x0 = (x_t - (1.0 - ab).sqrt() * eps) / ab.sqrt()
         if clip:
@@ -454,10 +620,10 @@ class DDPM(NeuralModel):
                 ab_t, ab_s = self._ab(int(t), x), self._ab(s, x)
                 noise = randn(*x.shape, generator=g, device=x.device, dtype=x.dtype) if s > 0 else None
                 if method == "ddpm":  # eq. (ddpm-posterior) with x0 replaced by the guess
-                    mean, var = posterior_moments(x0_hat, x, ab_t, ab_s)
+                    mean, var = _posterior_moments(x0_hat, x, ab_t, ab_s)
                     x = mean if noise is None else mean + var.sqrt() * noise
                 else:  # eq. (ddim-step)
-                    x = ddim_step(x0_hat, eps_hat, ab_s, ddim_sigma(ab_t, ab_s, eta), noise)
+                    x = _ddim_step(x0_hat, eps_hat, ab_s, _ddim_sigma(ab_t, ab_s, eta), noise)
                 if return_trajectory:
                     trajectory.append((s, self._to_user(x)))
         finally:
@@ -510,25 +676,25 @@ class DDPM(NeuralModel):
                 B = len(x0)
                 ab_T = self.alpha_bar[T]
                 # L_T = KL(q(x_T | x0) || N(0, I)), summed over pixels
-                prior = normal_kl(ab_T.sqrt() * x0, torch.log(1.0 - ab_T), torch.zeros(()), torch.zeros(()))
+                prior = _normal_kl(ab_T.sqrt() * x0, torch.log(1.0 - ab_T), torch.zeros(()), torch.zeros(()))
                 out["prior"].append(prior.sum(dim=(1, 2, 3)))
                 terms = torch.empty(B, T, dtype=torch.float64, device=x0.device)
                 for t in range(1, T + 1):
                     ab_t = self.alpha_bar[t]
                     eps = randn(*x0.shape, generator=g, device=x0.device, dtype=torch.float64)
-                    x_t = q_sample(x0, ab_t, eps)
+                    x_t = _q_sample(x0, ab_t, eps)
                     tt = torch.full((B,), t, dtype=torch.long, device=x0.device)
-                    eps_hat = net(x_t.to(self.dtype), tt).to(torch.float64)
+                    eps_hat = net._forward(x_t.to(self.dtype), tt).to(torch.float64)
                     x0_hat = (x_t - (1.0 - ab_t).sqrt() * eps_hat) / ab_t.sqrt()
                     if t == 1:  # L_0 = -log p(x0 | x1): the discretised decoder, mean x0_hat, variance beta_1
                         log_scale = 0.5 * torch.log(self.betas[1])
-                        ll = discretized_gaussian_log_likelihood(x0, x0_hat, log_scale, self.data_levels)
+                        ll = _discretized_gaussian_log_likelihood(x0, x0_hat, log_scale, self.data_levels)
                         terms[:, 0] = -ll.sum(dim=(1, 2, 3))
                     else:  # L_{t-1} = KL(q(x_{t-1} | x_t, x0) || p(x_{t-1} | x_t)), the same variance beta tilde
                         ab_s = self.alpha_bar[t - 1]
-                        mean_q, var = posterior_moments(x0, x_t, ab_t, ab_s)
-                        mean_p, _ = posterior_moments(x0_hat, x_t, ab_t, ab_s)
-                        kl = normal_kl(mean_q, torch.log(var), mean_p, torch.log(var))
+                        mean_q, var = _posterior_moments(x0, x_t, ab_t, ab_s)
+                        mean_p, _ = _posterior_moments(x0_hat, x_t, ab_t, ab_s)
+                        kl = _normal_kl(mean_q, torch.log(var), mean_p, torch.log(var))
                         terms[:, t - 1] = kl.sum(dim=(1, 2, 3))
                 out["terms"].append(terms)
         finally:

@@ -35,7 +35,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._torch import as_tensor, log_bernoulli, make_generator, on_model_device, rand, reset_parameters
+from .._torch import as_tensor, check_tensor, log_bernoulli, make_generator, on_model_device, rand, reset_parameters
 from .._validation import check_array, check_int, renamed_arguments
 from ..base import likelihood_summary
 from .base import NeuralModel
@@ -78,12 +78,18 @@ class MaskedConv2d(nn.Conv2d):
     """A same-size 2-D convolution whose kernel is multiplied by :func:`causal_mask` on every call."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, mask_type: str):
+        in_channels = check_int(in_channels, "in_channels", minimum=1)
+        out_channels = check_int(out_channels, "out_channels", minimum=1)
+        mask = causal_mask(kernel_size, mask_type)  # checks kernel_size (odd) and mask_type
         super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
         self.mask_type = mask_type
         # not saved: it follows from the constructor's arguments
-        self.register_buffer("mask", causal_mask(kernel_size, mask_type)[None, None], persistent=False)
+        self.register_buffer("mask", mask[None, None], persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, in_channels, H, W) -> (B, out_channels, H, W), any H and W (a convolution)."""
+        check_tensor(x, "x", shape=(None, self.in_channels, None, None), finite=False,
+                     hint="(B, in_channels, H, W) images or feature maps")
         return F.conv2d(x, self.weight * self.mask, self.bias, padding=self.padding)
 
 
