@@ -155,7 +155,7 @@ class FCCGAN(DCGAN):
     ----------
     generator : FCCGenerator
     discriminator : FCCDiscriminator
-    history_ : dict of ndarray
+    history_ : dict of lists
         ``d_loss``, ``g_loss``, ``d_real`` (mean D(x)), ``d_fake`` (mean D(G(z))) per step.
 
     Examples

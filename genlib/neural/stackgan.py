@@ -404,7 +404,7 @@ class StackedGAN(_AdversarialNet):
         ``text`` (its :class:`TextEncoder`), ``ca1``, ``stage1``, ``ca2``, ``stage2``.
     discriminator : nn.Module
         ``text`` (its own encoder), ``stage1`` and ``stage2`` (:class:`TextImageDiscriminator`).
-    history_ : dict of ndarray
+    history_ : dict of lists
         Per step: ``stage`` (1 or 2), ``d_loss``, ``d_real`` (mean D(x, t)), ``d_fake``
         (mean D(G(z, t), t)), ``d_wrong`` (mean D(x, wrong t)), ``g_loss`` (adversarial) and
         ``kl`` (mean KL of the stage's conditioning).
