@@ -480,8 +480,7 @@ class DDPM(NeuralModel):
     def loss(self, X: Any, y: Any = None) -> torch.Tensor:
         """The simple objective on a batch of images, eq. (ddpm-simple): t ~ U{1..T}, eps ~ N(0, I)."""
         x0 = self._to_net(self._check_batch(X))
-        labels = None if y is None else (y if isinstance(y, torch.Tensor) and y.dtype == torch.long
-                                         else self._check_labels(y, len(x0)))
+        labels = None if y is None else self._check_labels(y, len(x0))  # one pass over a batch of labels
         if labels is None and self.n_classes is not None:
             raise ValueError(f"y is required: this DDPM was built with n_classes={self.n_classes}; pass fit(X, y).")
         g = self._generator
@@ -556,7 +555,7 @@ class DDPM(NeuralModel):
         """
         net = self.ema if (ema and self.ema_decay > 0) else self.net
         tt = torch.full((len(x_t),), int(t), dtype=torch.long, device=x_t.device)
-        eps = net._forward(x_t, tt, labels)  # x_t and labels checked by sample()
+        eps = net(x_t, tt, labels)  # the checked forward: a public call may pass any tensors
         ab = self._ab(int(t), x_t)
         x0 = (x_t - (1.0 - ab).sqrt() * eps) / ab.sqrt()
         if clip:
