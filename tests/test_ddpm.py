@@ -165,7 +165,6 @@ def test_normal_kl_matches_torch_distributions():
 
 @pytest.mark.parametrize("levels", [2, 17, 256])
 def test_discretized_decoder_matches_scipy_and_sums_to_one(levels):
-    rng = np.random.default_rng(5)
     grid = np.linspace(-1, 1, levels)
     for mean, scale in [(0.1, 0.3), (-0.97, 0.01), (0.999, 1e-3), (5.0, 0.2), (-4.0, 0.05)]:
         x = torch.tensor(grid)

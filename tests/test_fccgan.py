@@ -12,7 +12,7 @@ from torch import nn
 
 from genlib.datasets import load_digits
 from genlib.metrics import frechet_distance
-from genlib.neural import DCGAN, FCCGAN
+from genlib.neural import FCCGAN
 from genlib.neural.dcgan import LAYOUTS, DCGenerator
 from genlib.neural.fccgan import FCCDiscriminator, FCCGenerator
 

@@ -10,7 +10,6 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from genlib.datasets import load_digits
 from genlib.datasets.captions import (DIGIT_WORDS, VOCABULARY, caption_agreement, caption_thresholds,
                                       decode_captions, encode_captions, load_digit_captions, make_captions,
                                       measure_attributes, parse_captions)
