@@ -159,6 +159,15 @@ def _check_count_matrix(value, name: str, shape: str, *, dtype=np.float64) -> np
     return np.maximum(arr, 0.0)
 
 
+def _rows_with_counts(counts: np.ndarray, name: str, rows: str) -> np.ndarray:
+    """The rows of a checked count matrix that hold a token: a Dirichlet concentration is estimated from them."""
+    kept = counts[counts.sum(axis=1) > 0]
+    if kept.shape[0] == 0:
+        raise ValueError(f"{name} holds no counts (every row sums to 0); the concentration is estimated from "
+                         f"{rows} with at least one token.")
+    return kept
+
+
 # --------------------------------------------------------------------------------------------
 # Data: the token representation
 # --------------------------------------------------------------------------------------------
@@ -318,10 +327,7 @@ def minka_alpha_update(n_dk, alpha, *, n_iter: int = 200, tol: float = 1e-7) -> 
     alpha = _check_concentration(alpha, "alpha", n_dk.shape[1]).copy()  # (K,)
     n_iter = check_int(n_iter, "n_iter", minimum=1)
     tol = check_float(tol, "tol", minimum=0.0)
-    n_dk = n_dk[n_dk.sum(axis=1) > 0]
-    if n_dk.shape[0] == 0:
-        raise ValueError("n_dk holds no counts (every row sums to 0); the concentration is estimated from "
-                         "documents with at least one token.")
+    n_dk = _rows_with_counts(n_dk, "n_dk", "documents")
     N_d = n_dk.sum(axis=1)  # (D,)
     for _ in range(n_iter):
         A = alpha.sum()
@@ -361,10 +367,7 @@ def minka_beta_update(n_kw, beta: float, *, n_iter: int = 200, tol: float = 1e-7
     beta = check_float(beta, "beta", minimum=0.0, strict=True)
     n_iter = check_int(n_iter, "n_iter", minimum=1)
     tol = check_float(tol, "tol", minimum=0.0)
-    n_kw = n_kw[n_kw.sum(axis=1) > 0]
-    if n_kw.shape[0] == 0:
-        raise ValueError("n_kw holds no counts (every row sums to 0); the concentration is estimated from "
-                         "topics with at least one token.")
+    n_kw = _rows_with_counts(n_kw, "n_kw", "topics")
     V = n_kw.shape[1]
     n_k = n_kw.sum(axis=1)  # (K,)
     for _ in range(n_iter):
